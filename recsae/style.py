@@ -1,0 +1,30 @@
+"""The house style every chapter loads in its first cell: plots, tables, threads, determinism."""
+
+from __future__ import annotations
+
+import matplotlib as mpl
+import pandas as pd
+import seaborn as sns
+import torch
+
+
+def setup(threads: int = 2) -> None:
+    """Same look and bit-identical numbers on every run of a chapter.
+
+    A fixed thread count and deterministic kernels make training reproduce exactly on the
+    same CPU (TOOLCHAIN.md), which is what lets the executed chapters be re-checked in CI.
+    """
+    torch.set_num_threads(threads)
+    torch.use_deterministic_algorithms(True)
+    sns.set_theme(context="notebook", style="whitegrid", palette="colorblind")
+    mpl.rcParams.update({
+        "figure.figsize": (8, 3.6),
+        "figure.dpi": 100,
+        "savefig.dpi": 100,
+        "axes.titlesize": "medium",
+        "axes.titleweight": "bold",
+        "svg.hashsalt": "recsae",
+    })
+    pd.set_option("display.precision", 3)
+    pd.set_option("display.max_columns", 30)
+    pd.set_option("display.width", 120)

@@ -1,0 +1,216 @@
+"""Training the recommenders with 1:1 negatives re-sampled every epoch, and caching them.
+
+``recommender(config)`` is what chapters call: it returns the trained, frozen model for that
+exact config from the artifact cache, training it first if needed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from recsae.artifacts import load_or_build
+from recsae.datasets import load
+from recsae.determinism import deterministic
+from recsae.interactions import Interactions
+from recsae.metrics import ranking_metrics
+from recsae.models import MatrixFactorization, NeuralCF, TwoTower, score_all
+from recsae.sampling import sample_negatives
+from recsae.sources import locate
+from recsae.split import Split, SplitConfig, forbidden_training_negatives, split
+
+
+@dataclass(frozen=True)
+class RecommenderConfig:
+    """Everything that determines a trained recommender (and so its cache key).
+
+    ``optimizer="sgd"`` is plain SGD on the *summed* batch loss plus ``l2/2·‖θ_batch‖²`` on
+    the rows the batch touches: exactly the official manual update
+    ``P_u += lr·(e·Q_i − l2·P_u)`` accumulated over the batch (PAPER §3.1).
+    ``optimizer="adam"`` is Adam on the *mean* batch loss (PAPER §3.2).
+    """
+
+    dataset: str
+    model: Literal["mf", "ncf"]
+    dim: int
+    epochs: int
+    batch_size: int
+    optimizer: Literal["sgd", "adam"]
+    lr: float
+    l2: float
+    init_std: float
+    offset: float = 0.0
+    hidden: tuple[int, ...] = (64, 32, 16)
+    seed: int = 0
+    monitor_users: int = 1000
+    split: SplitConfig = field(default_factory=SplitConfig)
+
+
+def paper_mf(dataset: str = "ml-1m") -> RecommenderConfig:
+    """PAPER §3.1/§9: K=20 (100 on Last.FM), SGD lr 0.05, L2 0.01, N(0, 0.05²), offset 1 on ML-1M."""
+    if dataset == "lastfm":
+        return RecommenderConfig(dataset, "mf", dim=100, epochs=30, batch_size=8, optimizer="sgd",
+                                 lr=0.05, l2=0.01, init_std=0.01)
+    return RecommenderConfig(dataset, "mf", dim=20, epochs=10, batch_size=256, optimizer="sgd",
+                             lr=0.05, l2=0.01, init_std=0.05, offset=1.0)
+
+
+def paper_ncf(dataset: str = "ml-1m") -> RecommenderConfig:
+    """PAPER §3.2/§9: MLP 2d→64→32→16→1, Adam lr 0.05 (ML-1M) / 1e-3 (Last.FM), batch 256, 30 epochs."""
+    dim, lr = (100, 1e-3) if dataset == "lastfm" else (20, 0.05)
+    return RecommenderConfig(dataset, "ncf", dim=dim, epochs=30, batch_size=256, optimizer="adam",
+                             lr=lr, l2=0.0, init_std=0.1)
+
+
+@dataclass(frozen=True, eq=False)
+class TrainedRecommender:
+    """A trained model (frozen: no parameter requires grad) and its per-epoch history."""
+
+    config: RecommenderConfig
+    model: TwoTower
+    history: list[dict[str, float]]
+
+
+def build_model(config: RecommenderConfig, n_users: int, n_items: int) -> TwoTower:
+    generator = torch.Generator().manual_seed(config.seed)
+    if config.model == "mf":
+        return MatrixFactorization(n_users, n_items, config.dim, config.init_std, config.offset, generator)
+    if config.model == "ncf":
+        return NeuralCF(n_users, n_items, config.dim, config.hidden, config.init_std, generator)
+    raise ValueError(f"Unknown recommender {config.model!r}; choose 'mf' or 'ncf'.")
+
+
+def train_recommender(config: RecommenderConfig, data: Interactions, held_out: Split,
+                      progress: bool | None = None) -> TrainedRecommender:
+    """Train from scratch, reproducibly; ``progress=None`` shows a bar only on a terminal."""
+    with deterministic():
+        return _train(config, data, held_out, progress)
+
+
+def _train(config: RecommenderConfig, data: Interactions, held_out: Split,
+           progress: bool | None) -> TrainedRecommender:
+    model = build_model(config, data.n_users, data.n_items)
+    optimizer = _optimizer(config, model)
+    forbidden = forbidden_training_negatives(data, held_out)
+    monitor = _monitor(config, held_out)
+    history = []
+    epochs = tqdm(range(config.epochs), desc=f"{config.model} on {config.dataset}",
+                  disable=None if progress is None else not progress)
+    for epoch in epochs:
+        rng = np.random.default_rng([config.seed, epoch])
+        users, items, labels = _epoch_samples(held_out, forbidden, rng)
+        model.train()
+        total = 0.0
+        for start in range(0, len(users), config.batch_size):
+            batch = slice(start, start + config.batch_size)
+            if isinstance(model, MatrixFactorization) and config.optimizer == "sgd":
+                total += mf_sgd_step(model, users[batch], items[batch], labels[batch], config.lr, config.l2)
+                continue
+            objective, summed_bce = _batch_loss(config, model, users[batch], items[batch], labels[batch])
+            optimizer.zero_grad(set_to_none=True)
+            objective.backward()
+            optimizer.step()
+            total += summed_bce
+        record = {"epoch": epoch + 1, "bce": total / len(users), **monitor(model)}
+        history.append(record)
+        epochs.set_postfix(bce=f"{record['bce']:.4f}", ndcg10=f"{record['monitor_ndcg@10']:.4f}")
+    return TrainedRecommender(config, _frozen(model), history)
+
+
+def recommender(config: RecommenderConfig, progress: bool | None = None) -> TrainedRecommender:
+    """The trained model for ``config``, from the artifact cache or trained (once) now."""
+    data = load(config.dataset)
+    held_out = split(data, config.split)
+
+    def to_state(trained: TrainedRecommender) -> dict[str, Any]:
+        return {"weights": trained.model.state_dict(), "history": trained.history}
+
+    def from_state(state: dict[str, Any]) -> TrainedRecommender:
+        model = build_model(config, data.n_users, data.n_items)
+        model.load_state_dict(state["weights"])
+        return TrainedRecommender(config, _frozen(model), state["history"])
+
+    return load_or_build(
+        "recommender", config, locate(config.dataset).fingerprint,
+        lambda: train_recommender(config, data, held_out, progress), to_state, from_state,
+    )
+
+
+@torch.no_grad()
+def mf_sgd_step(model: MatrixFactorization, users: torch.Tensor, items: torch.Tensor, labels: torch.Tensor,
+                lr: float, l2: float) -> float:
+    """The official manual MF update (PAPER §3.1), written out; returns the batch's summed BCE.
+
+    With e = r − σ(logit): b_u += lr(e − l2·b_u), b_i += lr(e − l2·b_i), P_u += lr(e·Q_i − l2·P_u),
+    Q_i += lr(e·P_u − l2·Q_i), repeated indices accumulated. It is the same step as autograd
+    SGD on the summed loss of ``_batch_loss`` (a test checks it), about 5× faster on a CPU.
+    """
+    user_rows, item_rows = model.user_vectors[users], model.item_vectors[items]
+    user_bias, item_bias = model.user_bias[users], model.item_bias[items]
+    logits = (user_rows * item_rows).sum(-1) + user_bias + item_bias + model.offset
+    error = labels - torch.sigmoid(logits)
+    model.user_vectors.index_add_(0, users, lr * (error[:, None] * item_rows - l2 * user_rows))
+    model.item_vectors.index_add_(0, items, lr * (error[:, None] * user_rows - l2 * item_rows))
+    model.user_bias.index_add_(0, users, lr * (error - l2 * user_bias))
+    model.item_bias.index_add_(0, items, lr * (error - l2 * item_bias))
+    return F.binary_cross_entropy_with_logits(logits, labels, reduction="sum").item()
+
+
+def _optimizer(config: RecommenderConfig, model: TwoTower) -> torch.optim.Optimizer:
+    if config.optimizer == "sgd":
+        return torch.optim.SGD(model.parameters(), lr=config.lr)
+    if config.optimizer == "adam":
+        return torch.optim.Adam(model.parameters(), lr=config.lr, fused=True)
+    raise ValueError(f"Unknown optimizer {config.optimizer!r}; choose 'sgd' or 'adam'.")
+
+
+def _batch_loss(config: RecommenderConfig, model: TwoTower, users: torch.Tensor, items: torch.Tensor,
+                labels: torch.Tensor) -> tuple[torch.Tensor, float]:
+    """The objective to differentiate, and the batch's summed BCE for the training curve."""
+    logits = model.pair_logits(model.user_vectors[users], model.item_vectors[items], users, items)
+    summed = F.binary_cross_entropy_with_logits(logits, labels, reduction="sum")
+    objective = summed if config.optimizer == "sgd" else summed / len(labels)
+    if config.l2:
+        penalty = sum(rows.pow(2).sum() for rows in model.regularised_rows(users, items))
+        objective = objective + 0.5 * config.l2 * penalty
+    return objective, summed.item()
+
+
+def _epoch_samples(held_out: Split, forbidden: np.ndarray, rng: np.random.Generator
+                   ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Every training positive plus one fresh negative per positive, shuffled."""
+    negatives = sample_negatives(held_out.train_users, held_out.n_items, forbidden, rng)
+    users = np.concatenate([held_out.train_users, held_out.train_users])
+    items = np.concatenate([held_out.train_items, negatives])
+    labels = np.concatenate([np.ones(len(negatives)), np.zeros(len(negatives))])
+    order = rng.permutation(len(users))
+    return (torch.from_numpy(users[order]).long(), torch.from_numpy(items[order]).long(),
+            torch.from_numpy(labels[order]).float())
+
+
+def _monitor(config: RecommenderConfig, held_out: Split):
+    """NDCG@10 on a fixed subset of users after each epoch: a training curve, not a selection rule."""
+    users = np.sort(np.random.default_rng(config.seed).permutation(held_out.n_users)[: config.monitor_users])
+    exclude = held_out.train_matrix()[users]
+    positives = held_out.test_positives[users]
+    user_tensor = torch.from_numpy(users).long()
+
+    def measure(model: TwoTower) -> dict[str, float]:
+        model.eval()
+        scores = score_all(model, users=user_tensor)
+        return {"monitor_ndcg@10": ranking_metrics(scores, positives, exclude, (10,))["ndcg@10"]}
+
+    return measure
+
+
+def _frozen(model: TwoTower) -> TwoTower:
+    model.eval()
+    for parameter in model.parameters():
+        parameter.requires_grad_(False)
+    return model
+

@@ -1,0 +1,33 @@
+"""Run profiles: the full profile is the paper's setting, the quick one a small stand-in."""
+
+from __future__ import annotations
+
+import pytest
+
+from recsae.profiles import NCF_LEARNING_RATE, get_profile, short_name
+from recsae.training import paper_mf, paper_ncf
+
+
+def test_full_profile_uses_the_paper_settings_except_the_ncf_learning_rate() -> None:
+    full = get_profile("full")
+    assert full.datasets == ("ml-1m", "lastfm")
+    assert full.recommenders["ml1m.mf"] == paper_mf("ml-1m")
+    assert full.recommenders["lastfm.mf"].dim == 100
+    ncf = full.recommenders["ml1m.ncf"]
+    assert ncf.lr == NCF_LEARNING_RATE != paper_ncf("ml-1m").lr
+    assert (ncf.epochs, ncf.batch_size, ncf.hidden, ncf.dim) == (30, 256, (64, 32, 16), 20)
+
+
+def test_quick_profile_is_small() -> None:
+    quick = get_profile("quick")
+    assert quick.datasets == ("ml-100k",)
+    assert set(quick.recommenders) == {"ml100k.mf", "ml100k.ncf"}
+
+
+def test_unknown_profile() -> None:
+    with pytest.raises(ValueError, match="Unknown profile 'huge'; choose 'full' or 'quick'"):
+        get_profile("huge")
+
+
+def test_short_names_match_result_keys() -> None:
+    assert [short_name(n) for n in ("ml-1m", "ml-100k", "lastfm")] == ["ml1m", "ml100k", "lastfm"]
