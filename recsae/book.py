@@ -50,6 +50,8 @@ def execute_chapter(source: Path, profile: str = DEFAULT_PROFILE) -> Path:
     if profile not in PROFILES:
         raise ValueError(f"Unknown profile {profile!r}; choose one of: {', '.join(PROFILES)}.")
     notebook = jupytext.read(source)
+    for index, cell in enumerate(notebook.cells):
+        cell.id = f"cell-{index}"  # stable ids: a rerun that changes nothing leaves the file unchanged
     parameters = {} if profile == DEFAULT_PROFILE else {"profile": profile}
     with tempfile.TemporaryDirectory() as scratch:
         unexecuted = Path(scratch) / source.with_suffix(".ipynb").name

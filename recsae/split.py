@@ -96,11 +96,13 @@ def split(data: Interactions, config: SplitConfig = SplitConfig()) -> Split:
     )
 
 
-def forbidden_training_negatives(data: Interactions, held_out: Split) -> np.ndarray:
-    """Sorted pair keys a training negative must avoid: every positive and every held-out negative."""
-    negative_users = np.repeat(np.arange(held_out.n_users), held_out.config.held_out_negatives)
-    keys = np.concatenate([
-        pair_keys(data.pair_users, data.pair_items, data.n_items),
-        pair_keys(negative_users, held_out.test_negatives.ravel(), data.n_items),
-    ])
-    return np.unique(keys)
+def forbidden_training_negatives(held_out: Split) -> np.ndarray:
+    """Sorted pair keys a training negative must avoid: every positive and every held-out negative.
+
+    The split holds every positive, as training pairs plus each user's held-out positives.
+    """
+    keys = [pair_keys(held_out.train_users, held_out.train_items, held_out.n_items)]
+    for per_user in (held_out.test_positives, held_out.test_negatives):
+        users = np.repeat(np.arange(held_out.n_users), per_user.shape[1])
+        keys.append(pair_keys(users, per_user.ravel(), held_out.n_items))
+    return np.unique(np.concatenate(keys))

@@ -96,7 +96,7 @@ def _train(config: RecommenderConfig, data: Interactions, held_out: Split,
            progress: bool | None) -> TrainedRecommender:
     model = build_model(config, data.n_users, data.n_items)
     optimizer = _optimizer(config, model)
-    forbidden = forbidden_training_negatives(data, held_out)
+    forbidden = forbidden_training_negatives(held_out)
     monitor = _monitor(config, held_out)
     history = []
     epochs = tqdm(range(config.epochs), desc=f"{config.model} on {config.dataset}",

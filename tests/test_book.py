@@ -51,6 +51,7 @@ def test_notebook_is_executed_and_its_outputs_are_clean(source: Path) -> None:
         match = pattern.search(" ".join(str(o) for o in outputs))
         assert match is None, f"{source.stem} shows {what} in its outputs: {match.group(0)!r}"
     assert '"papermill"' not in text and '"iopub.execute_input"' not in text
+    assert [cell.id for cell in notebook.cells] == [f"cell-{i}" for i in range(len(notebook.cells))]
 
 
 def test_run_metadata_is_stripped() -> None:

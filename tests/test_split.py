@@ -51,7 +51,7 @@ def test_users_with_too_few_positives_are_refused() -> None:
 def test_training_negatives_avoid_positives_and_held_out_negatives(planted) -> None:
     data = planted.interactions
     held = split(data)
-    forbidden = forbidden_training_negatives(data, held)
+    forbidden = forbidden_training_negatives(held)
     rng = np.random.default_rng(0)
     negatives = sample_negatives(held.train_users, data.n_items, forbidden, rng)
     assert not np.isin(pair_keys(held.train_users, negatives, data.n_items), forbidden).any()

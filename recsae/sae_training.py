@@ -1,0 +1,263 @@
+"""Training a sparse autoencoder against a frozen recommender, and caching it.
+
+The SAE learns from the interactions the recommender was trained on (PAPER §2.3, §10.3):
+every epoch regenerates the recommender's stream (each training positive plus one fresh
+negative) and keeps only the rows of SAE-train users, so the SAE never sees an SAE test
+user, on whom fidelity and steering are measured. Each batch gives the SAE the embeddings of
+its users and of its items, and L_pred compares the frozen recommender's scores on those
+pairs (PAPER §2.4). The recommender only scores; its parameters are never optimised.
+
+``sae(run)`` is what chapters call: it returns the trained, frozen SAE for that exact run from
+the artifact cache, training it (and the recommender, if needed) first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from types import MappingProxyType
+from typing import Any, Literal
+
+import numpy as np
+import torch
+from torch import Tensor
+from tqdm import tqdm
+
+from recsae.artifacts import load_or_build
+from recsae.datasets import load
+from recsae.determinism import deterministic
+from recsae.models import TwoTower
+from recsae.sae import PAPER_CONFIGS, SAEConfig, SparseAutoencoder, build_sae, mean_l0, total_loss
+from recsae.sampling import sample_negatives
+from recsae.sources import locate
+from recsae.split import Split, forbidden_training_negatives, split
+from recsae.training import RecommenderConfig, recommender
+
+SCORE_PAIRS = 20_000
+"""Size of the fixed (SAE-train user, item) sample on which the history's score MSE is measured."""
+
+MINMAX_EPS = 1e-12
+"""Floor of a column's range under batch-minmax, so a constant column maps to 0 instead of NaN."""
+
+
+def batch_minmax(vectors: Tensor) -> Tensor:
+    """Scale each coordinate to [0, 1] over the rows of one batch (PAPER §1, official MF-SAE).
+
+    The official MF-SAE training feeds every batch through this before the SAE and computes
+    L_emb and L_pred on the scaled vectors, while evaluation and steering feed raw embeddings
+    (PAPER §10.2). It is kept as an option so that this mismatch can be measured.
+    """
+    low = vectors.amin(dim=0)
+    span = vectors.amax(dim=0) - low
+    return (vectors - low) / span.clamp_min(MINMAX_EPS)
+
+
+def _raw(vectors: Tensor) -> Tensor:
+    return vectors
+
+
+INPUT_SCALINGS: Mapping[str, Callable[[Tensor], Tensor]] = MappingProxyType(
+    {"raw": _raw, "batch-minmax": batch_minmax}
+)
+"""How a training batch's embeddings are transformed before the SAE and the losses see them."""
+
+
+@dataclass(frozen=True)
+class SAERunConfig:
+    """Everything that determines a trained SAE (and so its cache key): the recommender it
+    explains, the SAE and its objective, and how training inputs are scaled.
+
+    ``input_scaling="raw"`` is the project's choice (PAPER §10.2); ``"batch-minmax"`` is the
+    official MF protocol, applied at training time only.
+    """
+
+    recommender: RecommenderConfig
+    sae: SAEConfig
+    input_scaling: Literal["raw", "batch-minmax"] = "raw"
+
+    def __post_init__(self) -> None:
+        if self.input_scaling not in INPUT_SCALINGS:
+            raise ValueError(
+                f"Unknown input scaling {self.input_scaling!r}; expected one of "
+                f"{', '.join(sorted(INPUT_SCALINGS))}."
+            )
+        if self.sae.input_dim != self.recommender.dim:
+            raise ValueError(
+                f"The SAE reads {self.sae.input_dim}-dimensional inputs but the recommender's "
+                f"embeddings have {self.recommender.dim} dimensions."
+            )
+
+
+def paper_sae(
+    recommender_config: RecommenderConfig,
+    input_scaling: Literal["raw", "batch-minmax"] = "raw",
+) -> SAERunConfig:
+    """The paper's SAE for this recommender (PAPER §2.4, §9).
+
+    MF gets the OpenAI-style SAE (α 0.1, β 1, λ_KL 0.01, cross-product L_pred); NCF the
+    linear SAE (α 2, β 10, λ_KL 0.07, L_pred on matched pairs, PAPER §10.1). Both train 18
+    epochs with Adam 1e-3 on batches of 256 interactions. On Last.FM the paper's Last.FM
+    weights are used. The SAE's input size follows the recommender's embedding size.
+    """
+    family = "lastfm" if recommender_config.dataset == "lastfm" else "ml1m"
+    base = PAPER_CONFIGS[f"{family}-{recommender_config.model}"]
+    return SAERunConfig(
+        recommender_config, replace(base, input_dim=recommender_config.dim), input_scaling
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class TrainedSAE:
+    """A trained SAE (eval mode, no parameter requires grad) and its per-epoch history."""
+
+    run: SAERunConfig
+    sae: SparseAutoencoder
+    history: list[dict[str, float]]
+
+
+def train_sae(
+    run: SAERunConfig, model: TwoTower, held_out: Split, progress: bool | None = None
+) -> TrainedSAE:
+    """Train the SAE of ``run`` on ``model``'s embeddings; ``progress=None`` shows a bar only on a terminal.
+
+    ``model`` must be frozen (no parameter requires grad): the gradient of L_pred flows through
+    it into the SAE, and only the SAE's parameters are given to the optimiser. The history's
+    loss means are those of the training batches (on the scaled vectors under batch-minmax);
+    its diagnostics feed raw embeddings, as evaluation and steering do.
+    """
+    if any(parameter.requires_grad for parameter in model.parameters()):
+        raise ValueError("The recommender must be frozen: no parameter may require grad.")
+    with deterministic():
+        return _train(run, model, held_out, progress)
+
+
+def _train(run: SAERunConfig, model: TwoTower, held_out: Split, progress: bool | None) -> TrainedSAE:
+    config = run.sae
+    autoencoder = build_sae(config)
+    optimizer = torch.optim.Adam(autoencoder.parameters(), lr=config.lr)
+    scale = INPUT_SCALINGS[run.input_scaling]
+    user_table, item_table = model.user_vectors.detach(), model.item_vectors.detach()
+    forbidden = forbidden_training_negatives(held_out)
+    diagnose = _diagnostics(config.seed, model, held_out)
+    history = []
+    epochs = tqdm(
+        range(config.epochs),
+        desc=f"SAE on {run.recommender.model} / {run.recommender.dataset}",
+        disable=None if progress is None else not progress,
+    )
+    for epoch in epochs:
+        users, items = sae_training_stream(held_out, forbidden, np.random.default_rng([config.seed, epoch]))
+        autoencoder.train()
+        sums = torch.zeros(4)
+        batches = list(zip(users.split(config.batch_size), items.split(config.batch_size)))
+        for batch_users, batch_items in batches:
+            terms = total_loss(
+                autoencoder, model, batch_users, batch_items,
+                scale(user_table.index_select(0, batch_users)),
+                scale(item_table.index_select(0, batch_items)),
+            )
+            optimizer.zero_grad(set_to_none=True)
+            terms.total.backward()
+            optimizer.step()
+            with torch.no_grad():
+                sums += torch.stack([terms.total, terms.embedding, terms.prediction, terms.sparsity])
+        means = (sums / len(batches)).tolist()
+        autoencoder.eval()
+        record = {
+            "epoch": epoch + 1,
+            **dict(zip(("loss", "loss_emb", "loss_pred", "loss_sparsity"), means)),
+            **diagnose(autoencoder),
+        }
+        history.append(record)
+        epochs.set_postfix(loss=f"{record['loss']:.4f}", score_mse=f"{record['score_mse']:.4f}")
+    return TrainedSAE(run, _frozen(autoencoder), history)
+
+
+def sae(run: SAERunConfig, progress: bool | None = None) -> TrainedSAE:
+    """The trained SAE for ``run``, from the artifact cache or trained (once) now."""
+    trained = recommender(run.recommender, progress)
+    held_out = split(load(run.recommender.dataset), run.recommender.split)
+
+    def to_state(result: TrainedSAE) -> dict[str, Any]:
+        return {"weights": result.sae.state_dict(), "history": result.history}
+
+    def from_state(state: dict[str, Any]) -> TrainedSAE:
+        autoencoder = build_sae(run.sae)
+        autoencoder.load_state_dict(state["weights"])
+        return TrainedSAE(run, _frozen(autoencoder), state["history"])
+
+    return load_or_build(
+        "sae", run, locate(run.recommender.dataset).fingerprint,
+        lambda: train_sae(run, trained.model, held_out, progress), to_state, from_state,
+    )
+
+
+def sae_training_stream(
+    held_out: Split, forbidden: np.ndarray, rng: np.random.Generator
+) -> tuple[Tensor, Tensor]:
+    """One epoch of (user, item) rows: the SAE-train users' training positives, one fresh
+    negative per positive (as in the recommender's stream, PAPER §3.1), shuffled.
+
+    Filtering before sampling gives these rows negatives from the same distribution as the
+    recommender's stream, and never produces a row of an SAE test user (PAPER §4.1).
+    """
+    keep = np.isin(held_out.train_users, held_out.sae_train_users)
+    positive_users, positive_items = held_out.train_users[keep], held_out.train_items[keep]
+    negatives = sample_negatives(positive_users, held_out.n_items, forbidden, rng)
+    users = np.concatenate([positive_users, positive_users])
+    items = np.concatenate([positive_items, negatives])
+    order = rng.permutation(len(users))
+    return torch.from_numpy(users[order]).long(), torch.from_numpy(items[order]).long()
+
+
+def explained_variance(vectors: Tensor, reconstructions: Tensor) -> float:
+    """1 − Σ‖x − x̂‖² / Σ‖x − x̄‖² over a set of vectors: the share of their spread the SAE keeps."""
+    residual = (vectors - reconstructions).pow(2).sum()
+    spread = (vectors - vectors.mean(dim=0)).pow(2).sum()
+    return float(1.0 - residual / spread)
+
+
+def _diagnostics(
+    seed: int, model: TwoTower, held_out: Split
+) -> Callable[[SparseAutoencoder], dict[str, float]]:
+    """Per-epoch health of the SAE on all SAE-train users and all items, on raw embeddings.
+
+    L0 per side (PAPER §5.4), the share of dead latents (silent on every user and item),
+    explained variance per side, and the MSE of the recommender's logits between original and
+    reconstructed embeddings on a fixed sample of (user, item) pairs.
+    """
+    users = torch.from_numpy(held_out.sae_train_users).long()
+    user_vectors, item_vectors = model.user_vectors[users], model.item_vectors
+    rng = np.random.default_rng(seed)
+    sample_rows = torch.from_numpy(rng.integers(len(users), size=SCORE_PAIRS)).long()
+    sample_items = torch.from_numpy(rng.integers(held_out.n_items, size=SCORE_PAIRS)).long()
+    sample_users = users[sample_rows]
+    with torch.no_grad():
+        original_scores = model.pair_logits(
+            user_vectors[sample_rows], item_vectors[sample_items], sample_users, sample_items
+        )
+
+    @torch.no_grad()
+    def measure(autoencoder: SparseAutoencoder) -> dict[str, float]:
+        user_out, item_out = autoencoder(user_vectors), autoencoder(item_vectors)
+        alive = (user_out.codes != 0).any(dim=0) | (item_out.codes != 0).any(dim=0)
+        scores = model.pair_logits(
+            user_out.reconstruction[sample_rows], item_out.reconstruction[sample_items],
+            sample_users, sample_items,
+        )
+        return {
+            "l0_users": mean_l0(user_out.codes),
+            "l0_items": mean_l0(item_out.codes),
+            "dead_fraction": float((~alive).float().mean()),
+            "explained_variance_users": explained_variance(user_vectors, user_out.reconstruction),
+            "explained_variance_items": explained_variance(item_vectors, item_out.reconstruction),
+            "score_mse": float((scores - original_scores).pow(2).mean()),
+        }
+
+    return measure
+
+
+def _frozen(autoencoder: SparseAutoencoder) -> SparseAutoencoder:
+    autoencoder.eval()
+    autoencoder.requires_grad_(False)
+    return autoencoder
