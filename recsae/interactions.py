@@ -69,7 +69,7 @@ class Interactions:
             "n_users": self.n_users,
             "n_items": self.n_items,
             "n_interactions": self.n_interactions,
-            "density": self.density,
+            "density": round(self.density, 4),
             "user_interactions.min": int(per_user.min()),
             "user_interactions.median": float(np.median(per_user)),
             "user_interactions.max": int(per_user.max()),
