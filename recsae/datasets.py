@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from recsae.interactions import Interactions, from_pairs
-from recsae.sources import DatasetFiles, cache_dir, locate, source_for
+from recsae.sources import DatasetFiles, cache_dir, locate
 
 PARSER_VERSION = 1
 
@@ -56,11 +56,8 @@ class DataFormatError(ValueError):
 
 def load(name: str) -> Interactions:
     """Load a dataset by name (``"ml-1m"``, ``"ml-100k"``, ``"lastfm"``), parsing at most once."""
-    parse = PARSERS.get(name)
-    if parse is None:
-        source_for(name)  # raises the one-sentence "unknown dataset" error
-        raise AssertionError(f"no parser registered for {name!r}")
-    files = locate(name)
+    files = locate(name)  # an unknown name fails here with the list of known ones
+    parse = PARSERS[name]
     cached = cache_dir() / "parsed" / f"{name}-v{PARSER_VERSION}-{files.fingerprint}.npz"
     if cached.is_file():
         return Interactions.load(cached)

@@ -14,6 +14,7 @@ Logits are pre-sigmoid scores; ranking by them equals ranking by the probability
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TypeVar
 
 import torch
 from torch import Tensor, nn
@@ -82,6 +83,15 @@ class NeuralCF(nn.Module):
 
 
 TwoTower = MatrixFactorization | NeuralCF
+ModuleT = TypeVar("ModuleT", bound=nn.Module)
+
+
+def freeze(module: ModuleT) -> ModuleT:
+    """Eval mode and no parameter requiring grad: how every trained model is handed out, so
+    that later stages can back-propagate *through* it without ever changing it."""
+    module.eval()
+    module.requires_grad_(False)
+    return module
 
 
 def _reinitialise(module: nn.Module, generator: torch.Generator) -> None:

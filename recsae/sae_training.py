@@ -26,9 +26,9 @@ from tqdm import tqdm
 from recsae.artifacts import load_or_build
 from recsae.datasets import load
 from recsae.determinism import deterministic
-from recsae.models import TwoTower
+from recsae.models import TwoTower, freeze
 from recsae.sae import PAPER_CONFIGS, SAEConfig, SparseAutoencoder, build_sae, mean_l0, total_loss
-from recsae.sampling import sample_negatives
+from recsae.sampling import one_to_one_stream
 from recsae.sources import locate
 from recsae.split import Split, forbidden_training_negatives, split
 from recsae.training import RecommenderConfig, recommender
@@ -170,7 +170,7 @@ def _train(run: SAERunConfig, model: TwoTower, held_out: Split, progress: bool |
         }
         history.append(record)
         epochs.set_postfix(loss=f"{record['loss']:.4f}", score_mse=f"{record['score_mse']:.4f}")
-    return TrainedSAE(run, _frozen(autoencoder), history)
+    return TrainedSAE(run, freeze(autoencoder), history)
 
 
 def sae(run: SAERunConfig, progress: bool | None = None) -> TrainedSAE:
@@ -184,7 +184,7 @@ def sae(run: SAERunConfig, progress: bool | None = None) -> TrainedSAE:
     def from_state(state: dict[str, Any]) -> TrainedSAE:
         autoencoder = build_sae(run.sae)
         autoencoder.load_state_dict(state["weights"])
-        return TrainedSAE(run, _frozen(autoencoder), state["history"])
+        return TrainedSAE(run, freeze(autoencoder), state["history"])
 
     return load_or_build(
         "sae", run, locate(run.recommender.dataset).fingerprint,
@@ -202,12 +202,10 @@ def sae_training_stream(
     recommender's stream, and never produces a row of an SAE test user (PAPER §4.1).
     """
     keep = np.isin(held_out.train_users, held_out.sae_train_users)
-    positive_users, positive_items = held_out.train_users[keep], held_out.train_items[keep]
-    negatives = sample_negatives(positive_users, held_out.n_items, forbidden, rng)
-    users = np.concatenate([positive_users, positive_users])
-    items = np.concatenate([positive_items, negatives])
-    order = rng.permutation(len(users))
-    return torch.from_numpy(users[order]).long(), torch.from_numpy(items[order]).long()
+    users, items, _ = one_to_one_stream(
+        held_out.train_users[keep], held_out.train_items[keep], held_out.n_items, forbidden, rng
+    )
+    return torch.from_numpy(users).long(), torch.from_numpy(items).long()
 
 
 def explained_variance(vectors: Tensor, reconstructions: Tensor) -> float:
@@ -255,9 +253,3 @@ def _diagnostics(
         }
 
     return measure
-
-
-def _frozen(autoencoder: SparseAutoencoder) -> SparseAutoencoder:
-    autoencoder.eval()
-    autoencoder.requires_grad_(False)
-    return autoencoder

@@ -50,6 +50,22 @@ def sample_negatives(
     return items
 
 
+def one_to_one_stream(
+    users: np.ndarray, items: np.ndarray, n_items: int, forbidden_keys: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One epoch of training rows: every given positive plus one fresh negative for its user,
+    shuffled; returns (users, items, labels) with label 1 for positives and 0 for negatives.
+
+    Both the recommenders (PAPER §3.1) and the SAEs (PAPER §10.3) learn from this stream.
+    """
+    negatives = sample_negatives(users, n_items, forbidden_keys, rng)
+    order = rng.permutation(2 * len(users))
+    all_users = np.concatenate([users, users])[order]
+    all_items = np.concatenate([items, negatives])[order]
+    labels = np.concatenate([np.ones(len(users)), np.zeros(len(users))])[order]
+    return all_users, all_items, labels
+
+
 def _check_feasible(users: np.ndarray, n_items: int, forbidden_keys: np.ndarray, distinct: bool) -> None:
     """Refuse a request that rejection sampling could never satisfy (it would loop forever)."""
     if users.size == 0:

@@ -19,8 +19,8 @@ from recsae.datasets import load
 from recsae.determinism import deterministic
 from recsae.interactions import Interactions
 from recsae.metrics import ranking_metrics
-from recsae.models import MatrixFactorization, NeuralCF, TwoTower, score_all
-from recsae.sampling import sample_negatives
+from recsae.models import MatrixFactorization, NeuralCF, TwoTower, freeze, score_all
+from recsae.sampling import one_to_one_stream
 from recsae.sources import locate
 from recsae.split import Split, SplitConfig, forbidden_training_negatives, split
 
@@ -119,7 +119,7 @@ def _train(config: RecommenderConfig, data: Interactions, held_out: Split,
         record = {"epoch": epoch + 1, "bce": total / len(users), **monitor(model)}
         history.append(record)
         epochs.set_postfix(bce=f"{record['bce']:.4f}", ndcg10=f"{record['monitor_ndcg@10']:.4f}")
-    return TrainedRecommender(config, _frozen(model), history)
+    return TrainedRecommender(config, freeze(model), history)
 
 
 def recommender(config: RecommenderConfig, progress: bool | None = None) -> TrainedRecommender:
@@ -133,7 +133,7 @@ def recommender(config: RecommenderConfig, progress: bool | None = None) -> Trai
     def from_state(state: dict[str, Any]) -> TrainedRecommender:
         model = build_model(config, data.n_users, data.n_items)
         model.load_state_dict(state["weights"])
-        return TrainedRecommender(config, _frozen(model), state["history"])
+        return TrainedRecommender(config, freeze(model), state["history"])
 
     return load_or_build(
         "recommender", config, locate(config.dataset).fingerprint,
@@ -184,13 +184,9 @@ def _batch_loss(config: RecommenderConfig, model: TwoTower, users: torch.Tensor,
 def _epoch_samples(held_out: Split, forbidden: np.ndarray, rng: np.random.Generator
                    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Every training positive plus one fresh negative per positive, shuffled."""
-    negatives = sample_negatives(held_out.train_users, held_out.n_items, forbidden, rng)
-    users = np.concatenate([held_out.train_users, held_out.train_users])
-    items = np.concatenate([held_out.train_items, negatives])
-    labels = np.concatenate([np.ones(len(negatives)), np.zeros(len(negatives))])
-    order = rng.permutation(len(users))
-    return (torch.from_numpy(users[order]).long(), torch.from_numpy(items[order]).long(),
-            torch.from_numpy(labels[order]).float())
+    users, items, labels = one_to_one_stream(held_out.train_users, held_out.train_items, held_out.n_items,
+                                             forbidden, rng)
+    return torch.from_numpy(users).long(), torch.from_numpy(items).long(), torch.from_numpy(labels).float()
 
 
 def _monitor(config: RecommenderConfig, held_out: Split):
@@ -206,11 +202,3 @@ def _monitor(config: RecommenderConfig, held_out: Split):
         return {"monitor_ndcg@10": ranking_metrics(scores, positives, exclude, (10,))["ndcg@10"]}
 
     return measure
-
-
-def _frozen(model: TwoTower) -> TwoTower:
-    model.eval()
-    for parameter in model.parameters():
-        parameter.requires_grad_(False)
-    return model
-
