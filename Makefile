@@ -14,6 +14,7 @@ test: $(BIN)/.installed
 
 benchmark: $(BIN)/.installed
 	$(BIN)/python benchmarks/foundation.py
+	$(BIN)/python benchmarks/sae.py
 
 env: $(BIN)/.installed
 

@@ -34,7 +34,7 @@ def fidelity(
     model: TwoTower,
     sae: SparseAutoencoder,
     split: Split,
-    interactions_matrix: sp.csr_matrix,
+    interactions_matrix: sp.csr_matrix | None,
     top_n: int = 30,
 ) -> dict[str, float]:
     """Mean fidelity of ``sae`` over ``split.sae_test_users`` (PAPER §6, §10.9).
@@ -42,7 +42,9 @@ def fidelity(
     Both top-``top_n`` lists come from the same frozen ``model`` (the MF biases from the ids),
     with every item the user interacted with, training or held-out (``interactions_matrix``,
     users × items), masked in both (PAPER §10.9: seen items filtered for both backbones).
-    Embeddings go into the SAE raw, as at evaluation and steering time.
+    ``interactions_matrix=None`` masks nothing, the official NCF protocol (PAPER §6), whose
+    lists are dominated by items the user has already seen. Embeddings go into the SAE raw,
+    as at evaluation and steering time.
 
     Returns the means of truncated RBO (p = 0.9, at most 1 − 0.9^N), RBO_ext, Kendall τ-b and
     weighted τ; NDCG@10 on the held-out positives (training items masked) for original,
@@ -59,7 +61,7 @@ def fidelity(
     }
     scores = {name: score_all(model, *pair, users=users) for name, pair in vectors.items()}
 
-    seen = sp.csr_matrix(interactions_matrix)[split.sae_test_users]
+    seen = None if interactions_matrix is None else sp.csr_matrix(interactions_matrix)[split.sae_test_users]
     original = top_k(scores["original"], top_n, seen)
     reconstructed = top_k(scores["reconstructed"], top_n, seen)
 

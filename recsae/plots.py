@@ -8,6 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from torch import Tensor
 
 from recsae.datasets import DECADES
 from recsae.interactions import Interactions
@@ -92,5 +93,176 @@ def metric_bars(table: pd.DataFrame, metrics: tuple[str, ...] = ("hr@10", "ndcg@
         axis.bar(range(len(values)), values, color=[f"C{i}" for i in range(len(values))])
         axis.set_xticks(range(len(values)), values.index, rotation=45, ha="right", fontsize="small")
         axis.set_title(metric.upper())
+    figure.tight_layout()
+    return figure
+
+
+SAE_CURVES = (
+    ("loss_pred", "L_pred on training batches", True),
+    ("l0_items", "active latents per item", False),
+    ("explained_variance_items", "explained variance, items", False),
+    ("score_mse", "logit MSE on sample pairs", True),
+)
+
+
+def sae_training(histories: Mapping[str, list[dict[str, float]]]) -> Figure:
+    """Per epoch, one line per SAE: what it is trained on (L_pred), how sparse its item codes
+    are, how much of the item embeddings it keeps, and how far the recommender's logits move."""
+    figure, axes = plt.subplots(1, len(SAE_CURVES), figsize=(13, 3.2))
+    for name, history in histories.items():
+        frame = pd.DataFrame(history).set_index("epoch")
+        for axis, (column, title, log_scale) in zip(axes, SAE_CURVES):
+            axis.plot(frame.index, frame[column], marker=".", label=name)
+            axis.set(title=title, xlabel="epoch", yscale="log" if log_scale else "linear")
+    axes[0].legend(fontsize="small")
+    figure.tight_layout()
+    return figure
+
+
+def code_usage(item_codes: Mapping[str, Tensor]) -> Figure:
+    """Left: how many latents are active per item; right: the share of items on which each
+    latent fires, latents sorted from most to least used."""
+    figure, (left, right) = plt.subplots(1, 2, figsize=(10, 3.4))
+    for index, (name, codes) in enumerate(item_codes.items()):
+        active = (codes != 0).numpy()
+        per_item = active.sum(axis=1)
+        width = active.shape[1]
+        left.hist(per_item, bins=np.arange(width + 2) - 0.5, alpha=0.55, color=f"C{index}",
+                  label=f"{name} (mean {per_item.mean():.1f})")
+        rate = np.sort(active.mean(axis=0))[::-1]
+        right.plot(np.arange(1, width + 1), rate, marker="o", color=f"C{index}", label=name)
+    left.set(xlabel="active latents per item", ylabel="items")
+    left.legend(fontsize="small")
+    right.set(xlabel="latent, by how often it fires", ylabel="share of items where it fires")
+    right.yaxis.set_major_formatter(plt.matplotlib.ticker.PercentFormatter(1.0))
+    figure.tight_layout()
+    return figure
+
+
+METRIC_TITLES = {
+    "rbo": "RBO (p = 0.9, depth 30)",
+    "kendall_tau": "Kendall τ-b on the union",
+    "ms_score": "monosemanticity score",
+}
+
+
+def beta_sweep(ours: Mapping[str, pd.DataFrame], paper: Mapping[str, pd.DataFrame],
+               metrics: tuple[str, ...] = ("rbo", "kendall_tau", "ms_score")) -> Figure:
+    """One panel per metric against β: our sweeps as solid lines, the paper's (keyed by the
+    same names) dashed in the same colour."""
+    figure, axes = plt.subplots(1, len(metrics), figsize=(4.3 * len(metrics), 3.4))
+    for index, (name, table) in enumerate(ours.items()):
+        for axis, metric in zip(axes, metrics):
+            axis.plot(table.index, table[metric], marker="o", color=f"C{index}", label=name)
+            if name in paper:
+                axis.plot(paper[name].index, paper[name][metric], marker="x", linestyle="--",
+                          color=f"C{index}", label=f"{name}, paper")
+    for axis, metric in zip(axes, metrics):
+        axis.set(title=METRIC_TITLES[metric], xlabel="β (weight of L_pred)")
+    axes[0].legend(fontsize="small")
+    figure.tight_layout()
+    return figure
+
+
+def trade_off(curves: Mapping[tuple[str, str], pd.DataFrame], paper: Mapping[str, Mapping[str, float]],
+              metrics: tuple[str, str] = ("rbo", "kendall_tau")) -> Figure:
+    """Fidelity against item L0, one colour per backbone and one marker per sparsity scheme,
+    with the paper's β = 10 fidelity drawn as a star at the paper's L0 for that backbone."""
+    backbones = list(dict.fromkeys(backbone for backbone, _ in curves))
+    markers = {"KL": "o", "TopK": "s"}
+    figure, axes = plt.subplots(1, len(metrics), figsize=(11, 3.8))
+    for axis, metric in zip(axes, metrics):
+        for (backbone, scheme), table in curves.items():
+            ordered = table.sort_values("l0_items")
+            axis.plot(ordered["l0_items"], ordered[metric], marker=markers[scheme], color=f"C{backbones.index(backbone)}",
+                      linestyle="-" if scheme == "KL" else ":", label=f"{backbone}, {scheme}")
+        for backbone, point in paper.items():
+            color = f"C{backbones.index(backbone)}"
+            axis.plot(point["l0_items"], point[metric], marker="*", markersize=14, color=color, linestyle="none",
+                      markeredgecolor="black", label=f"{backbone}, paper (β = 10)")
+        axis.set(title=METRIC_TITLES[metric], xlabel="active latents per item (L0)")
+    axes[0].legend(fontsize="small")
+    figure.tight_layout()
+    return figure
+
+
+def neuron_gallery(codes: np.ndarray, data: Interactions, table: pd.DataFrame, neurons: list[int],
+                   depth: int = 50, columns: int = 4, shown_labels: int = 4) -> Figure:
+    """One compact card per neuron: the labels most common among its top-``depth`` items
+    (bars) against their share in the whole catalogue (black ticks), titled with the neuron's
+    label and purity, and footed with the dominant decade and mean popularity rank."""
+    rows = -(-len(neurons) // columns)
+    figure, axes = plt.subplots(rows, columns, figsize=(3.2 * columns, 2.1 * rows), squeeze=False)
+    labels = data.item_labels
+    base_rate = labels.mean()
+    order = np.argsort(-codes, axis=0, kind="stable")
+    for axis, neuron in zip(axes.flat, neurons):
+        shares = labels.iloc[order[:depth, neuron]].mean().sort_values(ascending=False).head(shown_labels)
+        row = table.loc[neuron]
+        colors = ["C3" if name == row["label"] else "C0" for name in shares.index]
+        axis.barh(shares.index[::-1], shares.to_numpy()[::-1], color=colors[::-1])
+        axis.scatter(base_rate[shares.index[::-1]], shares.index[::-1], marker="|", color="black", s=120, zorder=3)
+        axis.set_xlim(0, 1)
+        axis.xaxis.set_major_formatter(plt.matplotlib.ticker.PercentFormatter(1.0))
+        axis.tick_params(labelsize="x-small")
+        axis.set_title(f"#{neuron} {row['label']} · p@10 {row['purity@10']:.1f} · p@50 {row['purity@50']:.2f}",
+                       fontsize="small")
+        axis.set_xlabel(f"top {depth}: {row['decade_share']:.0%} {row['decade']}, "
+                        f"mean popularity rank {row['popularity_rank@50']:.0f}", fontsize="x-small")
+    for axis in axes.flat[len(neurons):]:
+        axis.set_visible(False)
+    figure.tight_layout()
+    return figure
+
+
+def decade_profiles(profiles: pd.DataFrame, catalogue: pd.Series, neurons: Mapping[str, int]) -> Figure:
+    """Decade shares of the top items of a few named neurons, beside the catalogue's."""
+    figure, axes = plt.subplots(1, len(neurons), figsize=(3.3 * len(neurons), 3.0), sharey=True, squeeze=False)
+    positions = np.arange(len(profiles.columns))
+    for axis, (name, neuron) in zip(axes[0], neurons.items()):
+        axis.bar(positions, profiles.loc[neuron], color="C2", label="top items")
+        axis.plot(positions, catalogue.reindex(profiles.columns).to_numpy(), color="black", marker="_",
+                  linestyle="none", markersize=18, label="catalogue")
+        axis.set_xticks(positions, profiles.columns, rotation=45, fontsize="small")
+        axis.set_title(name, fontsize="small")
+        axis.yaxis.set_major_formatter(plt.matplotlib.ticker.PercentFormatter(1.0))
+    axes[0, 0].legend(fontsize="x-small")
+    figure.tight_layout()
+    return figure
+
+
+def source_comparison(summary: pd.DataFrame, metrics: tuple[str, ...] = ("median_purity@10", "median_auc")) -> Figure:
+    """Grouped bars per backbone: each code source (the SAE and its baselines) on each metric.
+
+    ``summary`` is indexed by (backbone, source)."""
+    backbones = list(dict.fromkeys(summary.index.get_level_values(0)))
+    sources = list(dict.fromkeys(summary.index.get_level_values(1)))
+    figure, axes = plt.subplots(1, len(metrics), figsize=(5.2 * len(metrics), 3.2))
+    width = 0.8 / len(sources)
+    for axis, metric in zip(axes, metrics):
+        for index, source in enumerate(sources):
+            values = [summary.loc[(backbone, source), metric] for backbone in backbones]
+            axis.bar(np.arange(len(backbones)) + (index - (len(sources) - 1) / 2) * width, values, width,
+                     color=f"C{index}", label=source)
+        axis.set_xticks(np.arange(len(backbones)), backbones)
+        axis.set_title(metric.replace("_", " "))
+        axis.set_ylim(0, 1)
+    axes[0].legend(fontsize="x-small")
+    figure.tight_layout()
+    return figure
+
+
+def group_heatmap(activation: pd.DataFrame, title: str) -> Figure:
+    """Neurons (rows, labelled) × user groups: mean activation relative to all users."""
+    figure, axis = plt.subplots(figsize=(2.2 + 1.1 * activation.shape[1], 0.26 * len(activation) + 1.2))
+    image = axis.imshow(activation.to_numpy(), cmap="RdBu_r", vmin=0, vmax=2, aspect="auto")
+    axis.set_xticks(range(activation.shape[1]), activation.columns)
+    axis.set_yticks(range(len(activation)), activation.index, fontsize="small")
+    for (row, column), value in np.ndenumerate(activation.to_numpy()):
+        axis.text(column, row, f"{value:.2f}", ha="center", va="center", fontsize="x-small",
+                  color="white" if abs(value - 1) > 0.6 else "black")
+    axis.grid(False)
+    figure.colorbar(image, ax=axis, label="relative to all users")
+    axis.set_title(title, fontsize="small")
     figure.tight_layout()
     return figure

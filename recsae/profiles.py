@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from typing import Literal
+
+from recsae.sae_training import SAERunConfig, paper_sae
 from recsae.training import RecommenderConfig, paper_mf, paper_ncf
 
 NCF_LEARNING_RATE = 1e-3
@@ -32,6 +35,22 @@ class Profile:
     name: str
     datasets: tuple[str, ...]
     recommenders: dict[str, RecommenderConfig]
+    sae_epochs: int | None = None
+    """SAE training epochs, or None for the paper's (PAPER §2.4)."""
+
+    @property
+    def main_dataset(self) -> str:
+        """The MovieLens dataset the SAE chapters study (PAPER §8 reports ML-1M)."""
+        return self.datasets[0]
+
+    def sae(
+        self, model: str, input_scaling: Literal["raw", "batch-minmax"] = "raw"
+    ) -> SAERunConfig:
+        """The paper's SAE (``paper_sae``) for ``model`` ("mf" or "ncf") on the main dataset."""
+        run = paper_sae(self.recommenders[f"{short_name(self.main_dataset)}.{model}"], input_scaling)
+        if self.sae_epochs is None:
+            return run
+        return replace(run, sae=replace(run.sae, epochs=self.sae_epochs))
 
 
 def get_profile(name: str) -> Profile:
@@ -45,5 +64,5 @@ def get_profile(name: str) -> Profile:
             "ml100k.mf": paper_mf(dataset),
             "ml100k.ncf": replace(ncf(dataset), epochs=10),
         }
-        return Profile(name, (dataset,), configs)
+        return Profile(name, (dataset,), configs, sae_epochs=2)
     raise ValueError(f"Unknown profile {name!r}; choose 'full' or 'quick'.")

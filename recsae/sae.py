@@ -15,7 +15,8 @@ Two architectures (PAPER §1) share one interface, selected by ``SAEConfig.form`
 
 Sparsity schemes (ReLU + KL, ReLU + L1, TopK + AuxK, Matryoshka) live in a registry,
 ``SPARSITY_VARIANTS``, keyed by ``SAEConfig.sparsity``; each entry says how codes are activated,
-which penalty is added and whether nested prefixes are reconstructed.
+which penalty is added and whether nested prefixes are reconstructed. The registries are plain
+dicts because the compiled training step (``recsae.sae_step``) traces lookups in them.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from types import MappingProxyType
 from typing import ClassVar, NamedTuple, Protocol
 
 import torch
@@ -96,7 +96,7 @@ Side = tuple[Tensor, SAEOutput]
 # --- Loss terms (PAPER §2) -------------------------------------------------------------------
 
 
-def kl_sparsity(codes: Tensor, rho: float) -> Tensor:
+def kl_sparsity(codes: Tensor, rho: float | Tensor) -> Tensor:
     """KL sparsity of one side's codes [B, m], exactly as the official code computes it (PAPER §2.2).
 
     ρ̂_j is the batch-mean activation of neuron j, clamped to [ε, 1−ε] because ReLU activations
@@ -154,16 +154,14 @@ class PredictionForm:
     compare: Callable[[Tensor, Tensor], Tensor]
 
 
-PREDICTION_FORMS: Mapping[str, PredictionForm] = MappingProxyType(
-    {
-        # MSE of logits over the batch users × batch items cross product (PAPER §2.3, §10.1, MF).
-        "cross": PredictionForm("logit_matrix", F.mse_loss),
-        # MSE of logits on matched (user, item) pairs (PAPER §10.1, NCF).
-        "pairs": PredictionForm("pair_logits", F.mse_loss),
-        # BCE with the original sigmoid prediction as soft target (PAPER §2.3, official ML-1M NCF).
-        "bce": PredictionForm("pair_logits", _soft_bce),
-    }
-)
+PREDICTION_FORMS: Mapping[str, PredictionForm] = {
+    # MSE of logits over the batch users × batch items cross product (PAPER §2.3, §10.1, MF).
+    "cross": PredictionForm("logit_matrix", F.mse_loss),
+    # MSE of logits on matched (user, item) pairs (PAPER §10.1, NCF).
+    "pairs": PredictionForm("pair_logits", F.mse_loss),
+    # BCE with the original sigmoid prediction as soft target (PAPER §2.3, official ML-1M NCF).
+    "bce": PredictionForm("pair_logits", _soft_bce),
+}
 
 
 def prediction_loss(
@@ -201,12 +199,13 @@ def auxk_loss(sae: SparseAutoencoder, inputs: Tensor, output: SAEOutput, dead: T
     in embedding space rather than normalised by the residual's energy, which would blow up
     once the reconstruction is nearly exact.
     """
-    if not bool(dead.any()):
-        return inputs.new_zeros(())
     dead_only = output.pre_activations.masked_fill(~dead, -math.inf)
     aux_codes = _relu_of_top(dead_only, sae.config.aux_k)
     residual = (inputs - output.reconstruction).detach()
-    return F.mse_loss(sae.decode_delta(aux_codes, output.stats), residual)
+    loss = F.mse_loss(sae.decode_delta(aux_codes, output.stats), residual)
+    # A select rather than an early return keeps the step free of data-dependent branches,
+    # which the compiled training step cannot contain.
+    return torch.where(dead.any(), loss, torch.zeros_like(loss))
 
 
 # --- Sparsity variants -----------------------------------------------------------------------
@@ -232,25 +231,24 @@ def _summed(terms: Sequence[Tensor]) -> Tensor:
     return torch.stack(list(terms)).sum()
 
 
-def l1_penalty(sae: SparseAutoencoder, sides: Sequence[Side]) -> Tensor:
+def l1_penalty(sae: SparseAutoencoder, sides: Sequence[Side], weights: LossWeights) -> Tensor:
     """λ_L1 · L1, summed over the user and item sides (PAPER §2.2)."""
-    return sae.config.lambda_l1 * _summed([l1_sparsity(out.codes) for _, out in sides])
+    return weights.lambda_l1 * _summed([l1_sparsity(out.codes) for _, out in sides])
 
 
-def kl_penalty(sae: SparseAutoencoder, sides: Sequence[Side]) -> Tensor:
+def kl_penalty(sae: SparseAutoencoder, sides: Sequence[Side], weights: LossWeights) -> Tensor:
     """λ_KL · KL + λ_L1 · L1, each summed over the sides: the paper's L_sparse (PAPER §2.1).
 
     KL is the main term; L1 is optional (λ_L1 = 0 in the ML-1M runs, > 0 on Last.FM, §2.4).
     """
-    config = sae.config
-    kl = _summed([kl_sparsity(out.codes, config.rho) for _, out in sides])
-    return config.lambda_kl * kl + l1_penalty(sae, sides)
+    kl = _summed([kl_sparsity(out.codes, weights.rho) for _, out in sides])
+    return weights.lambda_kl * kl + l1_penalty(sae, sides, weights)
 
 
-def auxk_penalty(sae: SparseAutoencoder, sides: Sequence[Side]) -> Tensor:
+def auxk_penalty(sae: SparseAutoencoder, sides: Sequence[Side], weights: LossWeights) -> Tensor:
     """λ_aux · AuxK, summed over the sides; TopK itself needs no sparsity penalty."""
     dead = sae.dead_latents()
-    return sae.config.lambda_aux * _summed([auxk_loss(sae, x, out, dead) for x, out in sides])
+    return weights.lambda_aux * _summed([auxk_loss(sae, x, out, dead) for x, out in sides])
 
 
 def _no_extra_checks(config: SAEConfig) -> None:
@@ -288,22 +286,35 @@ class SparsityVariant:
     """
 
     activation: Callable[[Tensor, SAEConfig], Tensor]
-    penalty: Callable[[SparseAutoencoder, Sequence[Side]], Tensor]
+    penalty: Callable[[SparseAutoencoder, Sequence[Side], LossWeights], Tensor]
     nested: bool = False
     check: Callable[[SAEConfig], None] = _no_extra_checks
 
 
-SPARSITY_VARIANTS: Mapping[str, SparsityVariant] = MappingProxyType(
-    {
-        "kl": SparsityVariant(relu_codes, kl_penalty),
-        "l1": SparsityVariant(relu_codes, l1_penalty),
-        "topk": SparsityVariant(topk_codes, auxk_penalty, check=_check_topk),
-        "matryoshka": SparsityVariant(relu_codes, kl_penalty, nested=True, check=_check_prefixes),
-    }
-)
+SPARSITY_VARIANTS: Mapping[str, SparsityVariant] = {
+    "kl": SparsityVariant(relu_codes, kl_penalty),
+    "l1": SparsityVariant(relu_codes, l1_penalty),
+    "topk": SparsityVariant(topk_codes, auxk_penalty, check=_check_topk),
+    "matryoshka": SparsityVariant(relu_codes, kl_penalty, nested=True, check=_check_prefixes),
+}
 
 
 # --- Configuration ---------------------------------------------------------------------------
+
+
+class LossWeights(NamedTuple):
+    """The weights of the training objective (PAPER §2.4) and the KL target ρ.
+
+    Python floats from ``SAEConfig.loss_weights``; the compiled training step passes them as
+    0-d tensors instead, so that one compiled graph serves every weight setting of a sweep.
+    """
+
+    alpha: float | Tensor
+    beta: float | Tensor
+    lambda_kl: float | Tensor
+    lambda_l1: float | Tensor
+    lambda_aux: float | Tensor
+    rho: float | Tensor
 
 
 def _require_known(field: str, value: str, known: Mapping[str, object]) -> None:
@@ -374,6 +385,11 @@ class SAEConfig:
         if not 0.0 < self.rho < 1.0:
             raise ValueError(f"rho must lie strictly between 0 and 1, got {self.rho}.")
         SPARSITY_VARIANTS[self.sparsity].check(self)
+
+    @property
+    def loss_weights(self) -> LossWeights:
+        """α, β, λ_KL, λ_L1, λ_aux and ρ, the fields the training objective reads."""
+        return LossWeights(self.alpha, self.beta, self.lambda_kl, self.lambda_l1, self.lambda_aux, self.rho)
 
     @property
     def reconstruction_prefixes(self) -> tuple[int, ...]:
@@ -449,7 +465,7 @@ class SparseAutoencoder(nn.Module, ABC):
     def record_activity(self, *codes: Tensor) -> None:
         """Count one training step: latents that fired in any of ``codes`` become fresh.
 
-        Called once per step with the user and item codes together, so "dead" means silent on
+        Called by the trainer once per step with the user and item codes together, so "dead" means silent on
         both towers (the SAE is shared, PAPER §1).
         """
         fired = torch.stack([(c > 0).reshape(-1, self.config.width).any(dim=0) for c in codes])
@@ -503,9 +519,9 @@ class NCFSparseAutoencoder(SparseAutoencoder):
         return direction
 
 
-SAE_FORMS: Mapping[str, type[SparseAutoencoder]] = MappingProxyType(
-    {"mf": MFSparseAutoencoder, "ncf": NCFSparseAutoencoder}
-)
+SAE_FORMS: Mapping[str, type[SparseAutoencoder]] = {
+    "mf": MFSparseAutoencoder, "ncf": NCFSparseAutoencoder
+}
 
 
 def build_sae(config: SAEConfig) -> SparseAutoencoder:
@@ -527,12 +543,18 @@ def mean_l0(codes: Tensor) -> float:
 
 @dataclass(frozen=True)
 class LossTerms:
-    """The training objective and its unweighted parts, kept apart for logging."""
+    """The training objective, its parts kept apart for logging, and the step's codes.
+
+    The codes let the trainer advance the dead-latent clock (``record_activity``) after the
+    step, outside the differentiated function.
+    """
 
     total: Tensor
     embedding: Tensor
     prediction: Tensor
     sparsity: Tensor
+    user_codes: Tensor
+    item_codes: Tensor
 
 
 def total_loss(
@@ -542,18 +564,19 @@ def total_loss(
     items: Tensor,
     user_vectors: Tensor,
     item_vectors: Tensor,
+    weights: LossWeights | None = None,
 ) -> LossTerms:
     """α·L_emb + β·L_pred + L_sparse for one step on a user batch and an item batch (PAPER §2.4).
 
     ``user_vectors``/``item_vectors`` are the frozen recommender's embeddings of ``users`` and
     ``items``; both go through the same SAE. ``sparsity`` is already weighted by its λs, since
-    each variant combines its own terms. In training mode the step also advances the
-    dead-latent clock, which AuxK reads.
+    each variant combines its own terms; ``weights`` defaults to ``sae.config.loss_weights``.
+    The loss has no side effects: the trainer advances the dead-latent clock, which AuxK
+    reads, from the returned codes.
     """
     config = sae.config
+    weights = config.loss_weights if weights is None else weights
     user_out, item_out = sae(user_vectors), sae(item_vectors)
-    if sae.training:
-        sae.record_activity(user_out.codes, item_out.codes)
     embedding = embedding_loss(
         user_vectors, user_out.reconstructions, item_vectors, item_out.reconstructions
     )
@@ -567,30 +590,28 @@ def total_loss(
         item_out.reconstruction,
         config.prediction,
     )
-    sparsity = sae.variant.penalty(sae, ((user_vectors, user_out), (item_vectors, item_out)))
-    total = config.alpha * embedding + config.beta * prediction + sparsity
-    return LossTerms(total, embedding, prediction, sparsity)
+    sparsity = sae.variant.penalty(sae, ((user_vectors, user_out), (item_vectors, item_out)), weights)
+    total = weights.alpha * embedding + weights.beta * prediction + sparsity
+    return LossTerms(total, embedding, prediction, sparsity, user_out.codes, item_out.codes)
 
 
-PAPER_CONFIGS: Mapping[str, SAEConfig] = MappingProxyType(
-    {
-        # PAPER §2.4, §10.6: β = 1 for the main MF results.
-        "ml1m-mf": SAEConfig(),
-        # PAPER §2.4, §10.1: logit MSE on matched pairs; the official BCE form is prediction="bce".
-        "ml1m-ncf": SAEConfig(form="ncf", alpha=2.0, beta=10.0, lambda_kl=0.07, prediction="pairs"),
-        "lastfm-mf": SAEConfig(
-            input_dim=100, width=70, rho=0.1, lambda_kl=0.003, lambda_l1=0.3,
-            alpha=8.0, beta=1.0, epochs=30, seed=42,
-        ),
-        "lastfm-ncf": SAEConfig(
-            input_dim=100, width=70, form="ncf", lambda_kl=0.7, lambda_l1=1.2674255898937214e-5,
-            alpha=2.6, beta=1.0, prediction="pairs", epochs=30, seed=42,
-        ),
-        "lastfm-matryoshka": SAEConfig(
-            input_dim=100, width=80, sparsity="matryoshka", prefixes=(20, 40, 80), rho=0.1,
-            lambda_kl=0.003, lambda_l1=0.3, alpha=8.0, beta=5.0, epochs=30, seed=42,
-        ),
-    }
-)
+PAPER_CONFIGS: Mapping[str, SAEConfig] = {
+    # PAPER §2.4, §10.6: β = 1 for the main MF results.
+    "ml1m-mf": SAEConfig(),
+    # PAPER §2.4, §10.1: logit MSE on matched pairs; the official BCE form is prediction="bce".
+    "ml1m-ncf": SAEConfig(form="ncf", alpha=2.0, beta=10.0, lambda_kl=0.07, prediction="pairs"),
+    "lastfm-mf": SAEConfig(
+        input_dim=100, width=70, rho=0.1, lambda_kl=0.003, lambda_l1=0.3,
+        alpha=8.0, beta=1.0, epochs=30, seed=42,
+    ),
+    "lastfm-ncf": SAEConfig(
+        input_dim=100, width=70, form="ncf", lambda_kl=0.7, lambda_l1=1.2674255898937214e-5,
+        alpha=2.6, beta=1.0, prediction="pairs", epochs=30, seed=42,
+    ),
+    "lastfm-matryoshka": SAEConfig(
+        input_dim=100, width=80, sparsity="matryoshka", prefixes=(20, 40, 80), rho=0.1,
+        lambda_kl=0.003, lambda_l1=0.3, alpha=8.0, beta=5.0, epochs=30, seed=42,
+    ),
+}
 """The SAE runs of the paper's official code (PAPER §2.4, §9); adapt d and m with
 ``dataclasses.replace`` when the embeddings differ (e.g. the project's Last.FM, PAPER §12)."""

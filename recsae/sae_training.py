@@ -13,6 +13,7 @@ the artifact cache, training it (and the recommender, if needed) first.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from types import MappingProxyType
@@ -27,7 +28,8 @@ from recsae.artifacts import load_or_build
 from recsae.datasets import load
 from recsae.determinism import deterministic
 from recsae.models import TwoTower, freeze
-from recsae.sae import PAPER_CONFIGS, SAEConfig, SparseAutoencoder, build_sae, mean_l0, total_loss
+from recsae.sae import PAPER_CONFIGS, SAEConfig, SparseAutoencoder, build_sae, mean_l0
+from recsae.sae_step import AdamTrainer, blocks, compile_by_default
 from recsae.sampling import one_to_one_stream
 from recsae.sources import locate
 from recsae.split import Split, forbidden_training_negatives, split
@@ -116,27 +118,36 @@ class TrainedSAE:
 
 
 def train_sae(
-    run: SAERunConfig, model: TwoTower, held_out: Split, progress: bool | None = None
+    run: SAERunConfig,
+    model: TwoTower,
+    held_out: Split,
+    progress: bool | None = None,
+    compiled: bool | None = None,
 ) -> TrainedSAE:
     """Train the SAE of ``run`` on ``model``'s embeddings; ``progress=None`` shows a bar only on a terminal.
 
     ``model`` must be frozen (no parameter requires grad): the gradient of L_pred flows through
-    it into the SAE, and only the SAE's parameters are given to the optimiser. The history's
-    loss means are those of the training batches (on the scaled vectors under batch-minmax);
-    its diagnostics feed raw embeddings, as evaluation and steering do.
+    it into the SAE, and only the SAE's parameters are optimised. ``compiled`` chooses the
+    compiled or the eager step (``recsae.sae_step``; ``None``: compiled unless
+    ``RECSAE_COMPILE=0``). The history's loss means are those of the training batches (on the
+    scaled vectors under batch-minmax); its diagnostics feed raw embeddings, as evaluation and
+    steering do.
     """
     if any(parameter.requires_grad for parameter in model.parameters()):
         raise ValueError("The recommender must be frozen: no parameter may require grad.")
     with deterministic():
-        return _train(run, model, held_out, progress)
+        return _train(run, model, held_out, progress, compile_by_default() if compiled is None else compiled)
 
 
-def _train(run: SAERunConfig, model: TwoTower, held_out: Split, progress: bool | None) -> TrainedSAE:
+def _train(
+    run: SAERunConfig, model: TwoTower, held_out: Split, progress: bool | None, compiled: bool
+) -> TrainedSAE:
     config = run.sae
     autoencoder = build_sae(config)
-    optimizer = torch.optim.Adam(autoencoder.parameters(), lr=config.lr)
-    scale = INPUT_SCALINGS[run.input_scaling]
-    user_table, item_table = model.user_vectors.detach(), model.item_vectors.detach()
+    tables = (model.user_vectors.detach(), model.item_vectors.detach())
+    trainer = AdamTrainer(
+        autoencoder, model, tables, INPUT_SCALINGS[run.input_scaling], config.lr, config.batch_size, compiled
+    )
     forbidden = forbidden_training_negatives(held_out)
     diagnose = _diagnostics(config.seed, model, held_out)
     history = []
@@ -147,22 +158,8 @@ def _train(run: SAERunConfig, model: TwoTower, held_out: Split, progress: bool |
     )
     for epoch in epochs:
         users, items = sae_training_stream(held_out, forbidden, np.random.default_rng([config.seed, epoch]))
-        autoencoder.train()
-        sums = torch.zeros(4)
-        batches = list(zip(users.split(config.batch_size), items.split(config.batch_size)))
-        for batch_users, batch_items in batches:
-            terms = total_loss(
-                autoencoder, model, batch_users, batch_items,
-                scale(user_table.index_select(0, batch_users)),
-                scale(item_table.index_select(0, batch_items)),
-            )
-            optimizer.zero_grad(set_to_none=True)
-            terms.total.backward()
-            optimizer.step()
-            with torch.no_grad():
-                sums += torch.stack([terms.total, terms.embedding, terms.prediction, terms.sparsity])
-        means = (sums / len(batches)).tolist()
-        autoencoder.eval()
+        sums = sum(trainer(*block) for block in blocks(users, items, config.batch_size))
+        means = (sums / math.ceil(len(users) / config.batch_size)).tolist()
         record = {
             "epoch": epoch + 1,
             **dict(zip(("loss", "loss_emb", "loss_pred", "loss_sparsity"), means)),

@@ -77,3 +77,16 @@ def test_interacted_items_are_masked_in_both_lists(held_out: Split, trained: Tra
     result = fidelity(trained.model, imperfect, held_out, sp.csr_matrix(seen))
     assert result["rbo_ext"] - result["rbo"] == pytest.approx(0.9**30, abs=1e-12)
     assert result["kendall_tau"] < 1.0
+
+
+def test_without_a_mask_seen_items_stay_in_the_lists(held_out: Split, trained: TrainedRecommender) -> None:
+    # Masking all but the first 30 items pins both lists to those items; without a mask the
+    # lists range over the whole catalogue, so the agreement at depth 30 is no longer forced.
+    seen = np.ones((held_out.n_users, held_out.n_items), dtype=np.float32)
+    seen[:, :30] = 0.0
+    imperfect = build_sae(SAEConfig(input_dim=DIM, width=12, form="mf")).eval().requires_grad_(False)
+    masked = fidelity(trained.model, imperfect, held_out, sp.csr_matrix(seen))
+    unmasked = fidelity(trained.model, imperfect, held_out, None)
+    assert unmasked["rbo_ext"] - unmasked["rbo"] < masked["rbo_ext"] - masked["rbo"]
+    assert unmasked["ndcg@10_original"] == masked["ndcg@10_original"]  # NDCG masks training items either way
+    assert fidelity(trained.model, exact_sae(), held_out, None)["rbo_ext"] == pytest.approx(1.0)

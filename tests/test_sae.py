@@ -7,6 +7,7 @@ import pytest
 import torch
 from torch import Tensor, nn
 
+from recsae import sae_step
 from recsae.sae import (
     PAPER_CONFIGS,
     SAEConfig,
@@ -18,6 +19,7 @@ from recsae.sae import (
     prediction_loss,
     total_loss,
 )
+from recsae.sae_step import STEPS_PER_CALL, AdamTrainer, blocks
 
 N_USERS, N_ITEMS, DIM = 12, 15, 6
 
@@ -228,17 +230,94 @@ def test_auxk_trains_only_dead_latents() -> None:
     assert (sae.weight.grad[7:].abs().sum(dim=1) > 0).all()
 
 
-def test_topk_total_loss_advances_the_dead_clock_only_in_training(batch) -> None:
+def test_total_loss_has_no_side_effects_and_returns_the_codes(batch) -> None:
     users, items, user_vectors, item_vectors = batch
     sae = build_sae(small_config(sparsity="topk"))
-    with torch.no_grad():
-        sae.latent_bias[0] = -1e3  # latent 0 never fires
-    model = TinyRecommender()
-    total_loss(sae, model, users, items, user_vectors, item_vectors)
-    assert sae.steps_since_active[0].item() == 1
-    sae.eval()
-    total_loss(sae, model, users, items, user_vectors, item_vectors)
-    assert sae.steps_since_active[0].item() == 1
+    terms = total_loss(sae, TinyRecommender(), users, items, user_vectors, item_vectors)
+    assert not sae.steps_since_active.any()  # the trainer, not the loss, advances the clock
+    assert torch.equal(terms.user_codes, sae.encode(user_vectors)[0])
+    assert torch.equal(terms.item_codes, sae.encode(item_vectors)[0])
+
+
+# --- The training step ------------------------------------------------------------------------
+
+
+def _tables() -> tuple[Tensor, Tensor]:
+    gen = torch.Generator().manual_seed(7)
+    return torch.randn(N_USERS, DIM, generator=gen), torch.randn(N_ITEMS, DIM, generator=gen)
+
+
+def _block(rows: int, size: int, seed: int) -> tuple[Tensor, Tensor]:
+    gen = torch.Generator().manual_seed(seed)
+    return torch.randint(0, N_USERS, (rows, size), generator=gen), torch.randint(0, N_ITEMS, (rows, size), generator=gen)
+
+
+def _trainer(config: SAEConfig, compiled: bool, batch_size: int = 9) -> AdamTrainer:
+    return AdamTrainer(build_sae(config), TinyRecommender(), _tables(), lambda x: x, 0.01, batch_size, compiled)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [dict(form="mf", prediction="cross"), dict(form="ncf", prediction="pairs", sparsity="topk", k=2, aux_k=3, dead_steps=1)],
+)
+def test_eager_step_equals_autograd_with_torch_adam(changes: dict) -> None:
+    config = small_config(lambda_l1=0.1, **changes)
+    trainer = _trainer(config, compiled=False)
+    reference, model = build_sae(config), TinyRecommender()
+    if config.sparsity == "topk":
+        for autoencoder in (trainer.sae, reference):
+            with torch.no_grad():  # latents 0-7 win every top-k, so 8 and 9 die after one step
+                autoencoder.encoder.bias[:8] = 10.0
+                autoencoder.encoder.bias[8:] = 5.0
+    users, items = _block(3, 9, seed=8)
+    sums = trainer(users, items)
+
+    optimizer = torch.optim.Adam(reference.parameters(), lr=0.01)
+    user_table, item_table = _tables()
+    expected_sums = torch.zeros(4)
+    for batch_users, batch_items in zip(users, items):
+        terms = total_loss(reference, model, batch_users, batch_items, user_table[batch_users], item_table[batch_items])
+        optimizer.zero_grad()
+        terms.total.backward()
+        optimizer.step()
+        reference.record_activity(terms.user_codes, terms.item_codes)
+        expected_sums += torch.stack([terms.total, terms.embedding, terms.prediction, terms.sparsity]).detach()
+    torch.testing.assert_close(sums, expected_sums)
+    for (name, value), expected in zip(trainer.sae.state_dict().items(), reference.state_dict().values()):
+        torch.testing.assert_close(value, expected, msg=name)
+    if config.sparsity == "topk":
+        assert reference.dead_latents()[8:].all()  # so AuxK took part in the later steps
+
+
+def test_compiled_step_equals_the_eager_step() -> None:
+    config = small_config(form="mf", prediction="cross")
+    compiled, eager = _trainer(config, compiled=True), _trainer(config, compiled=False)
+    for seed in (1, 2):
+        block = _block(STEPS_PER_CALL, 9, seed)
+        torch.testing.assert_close(compiled(*block), eager(*block))
+    for value, expected in zip(compiled.sae.state_dict().values(), eager.sae.state_dict().values()):
+        torch.testing.assert_close(value, expected)
+
+
+def test_failed_compilation_says_how_to_train_eagerly(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_compiler(function, **options):
+        def fail(*args):
+            raise OSError("no C++ compiler")
+        return fail
+
+    monkeypatch.setattr(sae_step.torch, "compile", no_compiler)
+    trainer = _trainer(small_config(), compiled=True)
+    with pytest.raises(RuntimeError, match="set RECSAE_COMPILE=0"):
+        trainer(*_block(STEPS_PER_CALL, 9, seed=3))
+
+
+def test_blocks_keep_every_batch_in_order() -> None:
+    users, items = torch.arange(1000), torch.arange(1000) + 5000
+    pieces = list(blocks(users, items, 64))
+    shapes = [tuple(u.shape) for u, _ in pieces]
+    assert shapes == [(STEPS_PER_CALL, 64)] * (1000 // (64 * STEPS_PER_CALL)) + [(1, 64)] * 3 + [(1, 40)]
+    assert torch.equal(torch.cat([u.reshape(-1) for u, _ in pieces]), users)
+    assert torch.equal(torch.cat([i.reshape(-1) for _, i in pieces]), items)
 
 
 def test_matryoshka_prefixes_depend_only_on_their_own_latents() -> None:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from recsae import sae_training
+from recsae import sae_step
 from recsae.interactions import Interactions
 from recsae.profiles import ncf
 from recsae.sae import build_sae
@@ -70,7 +70,7 @@ def run_for(mf: TrainedRecommender, input_scaling: str = "raw", **changes: objec
 def trained(mf: TrainedRecommender, held_out: Split) -> tuple[TrainedSAE, dict[str, torch.Tensor]]:
     """The paper's MF-SAE (18 epochs) on the planted MF, and the MF's weights before training."""
     before = {name: value.clone() for name, value in mf.model.state_dict().items()}
-    return train_sae(run_for(mf), mf.model, held_out, progress=False), before
+    return train_sae(run_for(mf), mf.model, held_out, progress=False, compiled=False), before
 
 
 def genre_purity(autoencoder: torch.nn.Module, mf: TrainedRecommender, labels: np.ndarray) -> np.ndarray:
@@ -153,7 +153,8 @@ def test_trained_sae_recovers_the_planted_genres(trained, mf: TrainedRecommender
 def test_training_is_reproducible(mf: TrainedRecommender, held_out: Split) -> None:
     # The NCF-form SAE with L_pred on matched pairs: the path the fixture's MF-SAE does not take.
     run = run_for(mf, form="ncf", prediction="pairs", epochs=2)
-    first, second = (train_sae(run, mf.model, held_out, progress=False) for _ in range(2))
+    # Compiled, as the book trains: the compiled step must reproduce itself exactly.
+    first, second = (train_sae(run, mf.model, held_out, progress=False, compiled=True) for _ in range(2))
     assert first.history == second.history
     for a, b in zip(first.sae.state_dict().values(), second.sae.state_dict().values()):
         assert torch.equal(a, b)
@@ -163,14 +164,14 @@ def test_batch_minmax_scales_training_batches_only(
     mf: TrainedRecommender, held_out: Split, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seen: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = []
-    original_loss = sae_training.total_loss
+    original_loss = sae_step.total_loss
 
-    def recording_loss(autoencoder, model, users, items, user_vectors, item_vectors):
+    def recording_loss(autoencoder, model, users, items, user_vectors, item_vectors, weights):
         seen.append((users, user_vectors, item_vectors))
-        return original_loss(autoencoder, model, users, items, user_vectors, item_vectors)
+        return original_loss(autoencoder, model, users, items, user_vectors, item_vectors, weights)
 
-    monkeypatch.setattr(sae_training, "total_loss", recording_loss)
-    result = train_sae(run_for(mf, "batch-minmax", epochs=1), mf.model, held_out, progress=False)
+    monkeypatch.setattr(sae_step, "total_loss", recording_loss)
+    result = train_sae(run_for(mf, "batch-minmax", epochs=1), mf.model, held_out, progress=False, compiled=False)
     for _, user_vectors, item_vectors in seen[:-1]:  # the last batch may be too short to span
         for vectors in (user_vectors, item_vectors):
             torch.testing.assert_close(vectors.amin(dim=0), torch.zeros(8))
@@ -183,7 +184,7 @@ def test_batch_minmax_scales_training_batches_only(
     assert result.history[-1]["explained_variance_users"] == pytest.approx(expected, abs=1e-6)
 
     seen.clear()
-    train_sae(run_for(mf, "raw", epochs=1), mf.model, held_out, progress=False)
+    train_sae(run_for(mf, "raw", epochs=1), mf.model, held_out, progress=False, compiled=False)
     users, user_vectors, _ = seen[0]
     assert torch.equal(user_vectors, mf.model.user_vectors[users])
 

@@ -1,0 +1,84 @@
+"""Sweeps of the SAE objective: which runs they make, how fidelity is read at a sparsity,
+and one real measurement end to end."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from recsae.datasets import load
+from recsae.fidelity_eval import fidelity
+from recsae.sae_step import COMPILE_ENV
+from recsae.sae_training import paper_sae, sae
+from recsae.sources import DATA_DIR_ENV
+from recsae.split import split
+from recsae.sweeps import (
+    BETAS,
+    TOPK_KS,
+    TRADE_OFF_BETA,
+    at_sparsity,
+    beta_sweep,
+    measure,
+    paper_beta_table,
+    result_values,
+    sparsity_sweep,
+    varied,
+)
+from recsae.training import paper_mf, recommender
+
+
+def test_beta_sweep_changes_beta_only() -> None:
+    run = paper_sae(paper_mf("ml-1m"))
+    runs = beta_sweep(run)
+    assert tuple(runs) == BETAS == (0.0, 1.0, 2.0, 5.0, 10.0)
+    for beta, varied_run in runs.items():
+        assert varied_run == replace(run, sae=replace(run.sae, beta=beta))
+
+
+def test_sparsity_sweep_covers_kl_weights_and_topk_sizes_at_one_beta() -> None:
+    run = paper_sae(paper_mf("ml-1m"), "batch-minmax")
+    runs = sparsity_sweep(run, (0.01, 1.0))
+    assert list(runs) == [("kl", 0.01), ("kl", 1.0), *(("topk", k) for k in TOPK_KS)]
+    assert all(r.sae.beta == TRADE_OFF_BETA and r.input_scaling == "batch-minmax" for r in runs.values())
+    assert runs[("kl", 1.0)].sae.lambda_kl == 1.0 and runs[("kl", 1.0)].sae.sparsity == "kl"
+    assert runs[("topk", 5)].sae.sparsity == "topk" and runs[("topk", 5)].sae.k == 5
+    assert varied(run, alpha=3.0).sae == replace(run.sae, alpha=3.0)
+
+
+def test_at_sparsity_takes_the_densest_row_not_above_the_target() -> None:
+    table = pd.DataFrame({"l0_items": [9.0, 5.5, 5.38, 4.0], "rbo": [0.9, 0.8, 0.7, 0.6]}, index=list("abcd"))
+    assert at_sparsity(table, 5.38).name == "c"
+    assert at_sparsity(table, 5.0).name == "d"
+    assert at_sparsity(table.iloc[::-1], 100.0).name == "a"
+    with pytest.raises(ValueError, match=r"as sparse as 3.0 active latents per item \(the sparsest has 4.00\)"):
+        at_sparsity(table, 3.0)
+
+
+def test_paper_table_and_result_keys() -> None:
+    table = paper_beta_table("ncf")
+    assert list(table.index) == list(BETAS) and list(table.columns) == ["rbo", "kendall_tau", "ms_score"]
+    assert table.loc[10.0, "rbo"] == 0.748 and table.loc[0.0, "kendall_tau"] == 0.090  # PAPER §8.3
+    assert result_values("ml1m.mf.beta=10", {"rbo": 0.5, "l0_items": 5, "l0_users": 6}) == {
+        "ml1m.mf.beta=10.rbo": 0.5, "ml1m.mf.beta=10.l0_item": 5.0, "ml1m.mf.beta=10.l0_user": 6.0,
+    }
+
+
+def test_measure_reports_fidelity_both_ways_and_training_health(
+    monkeypatch: pytest.MonkeyPatch, data_dir: Path
+) -> None:
+    monkeypatch.setenv(DATA_DIR_ENV, str(data_dir))
+    monkeypatch.setenv(COMPILE_ENV, "0")
+    run = paper_sae(replace(paper_mf("ml-100k"), epochs=1))
+    run = replace(run, sae=replace(run.sae, epochs=1))
+    result = measure(run)
+    data = load("ml-100k")
+    direct = fidelity(recommender(run.recommender).model, sae(run).sae, split(data, run.recommender.split), data.matrix())
+    for name, value in direct.items():
+        assert result[name] == pytest.approx(value), name
+    assert 0.0 <= result["rbo_unmasked"] <= 1 - 0.9**30 + 1e-9
+    assert -1.0 <= result["kendall_tau_unmasked"] <= 1.0
+    assert -1.0 <= result["ms_score"] <= 1.0
+    assert result["dead_fraction"] == sae(run).history[-1]["dead_fraction"]
