@@ -125,3 +125,15 @@ RESULT_NAMES = {"l0_items": "l0_item", "l0_users": "l0_user"}
 def result_values(prefix: str, row: Mapping[str, float]) -> dict[str, float]:
     """``row``'s measurements as result keys ``<prefix>.<name>``."""
     return {f"{prefix}.{RESULT_NAMES.get(name, name)}": float(value) for name, value in row.items()}
+
+
+def at_sparsity_per_scheme(table: pd.DataFrame, l0_items: float) -> dict[str, pd.Series]:
+    """``at_sparsity`` for each sparsity scheme of a ``sparsity_sweep`` table (indexed by
+    (scheme, strength)); a scheme none of whose SAEs is that sparse is left out, which happens
+    on small data where the λ_KL grid does not reach the paper's sparsity."""
+    readings = {}
+    for scheme in dict.fromkeys(table.index.get_level_values(0)):
+        rows = table.xs(scheme)
+        if (rows["l0_items"] <= l0_items).any():
+            readings[scheme] = at_sparsity(rows, l0_items)
+    return readings

@@ -20,6 +20,7 @@ from recsae.sweeps import (
     TOPK_KS,
     TRADE_OFF_BETA,
     at_sparsity,
+    at_sparsity_per_scheme,
     beta_sweep,
     measure,
     paper_beta_table,
@@ -55,6 +56,16 @@ def test_at_sparsity_takes_the_densest_row_not_above_the_target() -> None:
     assert at_sparsity(table.iloc[::-1], 100.0).name == "a"
     with pytest.raises(ValueError, match=r"as sparse as 3.0 active latents per item \(the sparsest has 4.00\)"):
         at_sparsity(table, 3.0)
+
+
+def test_schemes_that_never_get_sparse_enough_are_left_out() -> None:
+    table = pd.DataFrame(
+        {"l0_items": [9.0, 6.1, 8.0, 5.0, 3.0]},
+        index=pd.MultiIndex.from_tuples([("kl", 0.01), ("kl", 1.0), ("topk", 8), ("topk", 5), ("topk", 3)]),
+    )
+    readings = at_sparsity_per_scheme(table, 5.38)
+    assert list(readings) == ["topk"] and readings["topk"].name == 5
+    assert list(at_sparsity_per_scheme(table, 6.5)) == ["kl", "topk"]
 
 
 def test_paper_table_and_result_keys() -> None:
