@@ -18,6 +18,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
@@ -58,6 +59,11 @@ def _codes(codes: ArrayLike) -> NDArray[np.float64]:
     if matrix.ndim != 2 or 0 in matrix.shape:
         raise ValueError(f"Codes must be a non-empty 2-D array [rows, neurons], got shape {matrix.shape}.")
     return matrix
+
+
+def _require_label(labels: pd.DataFrame, label: str) -> None:
+    if label not in labels:
+        raise ValueError(f"Unknown label {label!r}; the data has {', '.join(map(str, labels.columns))}.")
 
 
 def _label_matrix(labels: pd.DataFrame, n_items: int) -> NDArray[np.bool_]:
@@ -262,3 +268,91 @@ def group_activation(user_codes: ArrayLike, groups: pd.Series) -> pd.DataFrame:
     means = pd.DataFrame(matrix).groupby(groups.to_numpy(), sort=True).mean()
     relative = means.to_numpy() / np.where(overall > 0, overall, np.nan)
     return pd.DataFrame(relative.T, columns=means.index).rename_axis("neuron")
+
+
+def concept_neuron(codes: ArrayLike, labels: pd.DataFrame, label: str) -> pd.Series:
+    """The neuron that stands for ``label``, chosen by the readings of this module (PAPER §7).
+
+    Every neuron is read as if it were named ``label``: the neuron with the highest purity@10
+    for it wins, ties going to the higher ROC-AUC, then the lower index. Returns that neuron's
+    ``neuron``, ``purity@10``, ``auc``, its own ``label`` (from ``label_neurons``) and
+    ``qualifies``: whether ``label`` fills at least ``MIN_LABEL_COUNT`` of its top 10, the bar
+    a label has to clear to name a neuron. A neuron that does not qualify is the best the SAE
+    has, not a concept neuron, and steering with it tests that.
+    """
+    _require_label(labels, label)
+    matrix = _codes(codes)
+    as_label = [label] * matrix.shape[1]
+    purities = purity(matrix, labels, as_label, LABEL_DEPTH)
+    aucs = np.nan_to_num(label_auc(matrix, labels, as_label), nan=0.0)
+    best = int(np.lexsort((np.arange(matrix.shape[1]), -aucs, -purities))[0])
+    return pd.Series({
+        "neuron": best,
+        "purity@10": float(purities[best]),
+        "auc": float(aucs[best]),
+        "label": label_neurons(matrix, labels)["label"].iloc[best],
+        "qualifies": bool(round(purities[best] * min(LABEL_DEPTH, matrix.shape[0])) >= MIN_LABEL_COUNT),
+    }, name=label, dtype=object)
+
+
+def history_share(interactions: sp.csr_matrix, labels: pd.DataFrame, label: str) -> NDArray[np.float64]:
+    """Share of each user's items (rows of ``interactions``) that carry ``label``: how much a
+    user is a fan of it (PAPER §7.1's audience score). 0 for a user with no items."""
+    _require_label(labels, label)
+    matrix = sp.csr_matrix(interactions, dtype=np.float64)
+    carried = matrix @ labels[label].to_numpy(dtype=np.float64)
+    counts = np.asarray(matrix.sum(axis=1)).ravel()
+    return np.divide(carried, counts, out=np.zeros_like(carried), where=counts > 0)
+
+
+def top_fans(interactions: sp.csr_matrix, labels: pd.DataFrame, label: str, users: ArrayLike, n: int) -> NDArray[np.int64]:
+    """The ``n`` of ``users`` with the highest ``history_share`` of ``label``, highest first
+    (ties: the earlier user in ``users``); the paper's case-study audiences (PAPER §7.1, §7.3)."""
+    candidates = np.asarray(users, dtype=np.int64)
+    share = history_share(interactions, labels, label)[candidates]
+    return candidates[np.argsort(-share, kind="stable")[:n]]
+
+
+def fan_neuron(user_codes: ArrayLike, fandom: ArrayLike) -> pd.Series:
+    """The neuron whose activation over users follows ``fandom`` (one ``history_share`` per
+    user row) most closely: the highest Spearman correlation, ties to the lower index.
+
+    This is the user-side reading of a concept. In MF a user and an item meet in a dot
+    product, so a decoder direction means the same on both towers and this agrees with
+    ``concept_neuron``; an NCF MLP may read the two towers differently, and an edit of a user's
+    code should then follow the neurons the fans themselves use. Returns ``neuron`` and
+    ``spearman``; neurons silent on every user cannot correlate and are never chosen.
+    """
+    matrix = _codes(user_codes)
+    target = np.asarray(fandom, dtype=np.float64)
+    if len(target) != matrix.shape[0]:
+        raise ValueError(f"fandom must have one entry per user row ({matrix.shape[0]}), got {len(target)}.")
+    ranked = stats.rankdata(matrix, axis=0)
+    ranked_target = stats.rankdata(target)
+    centred = ranked - ranked.mean(axis=0)
+    centred_target = ranked_target - ranked_target.mean()
+    norms = np.linalg.norm(centred, axis=0) * np.linalg.norm(centred_target)
+    rho = np.divide(centred.T @ centred_target, norms, out=np.full(matrix.shape[1], np.nan), where=norms > 0)
+    if np.isnan(rho).all():
+        raise ValueError("No neuron varies over these users (or fandom is constant), so none can follow it.")
+    best = int(np.argmax(np.where(np.isnan(rho), -np.inf, rho)))
+    return pd.Series({"neuron": best, "spearman": float(rho[best])}, dtype=object)
+
+
+def concept_readings(
+    item_codes: ArrayLike, user_codes: ArrayLike, interactions: sp.csr_matrix, labels: pd.DataFrame,
+    concepts: Sequence[str], users: ArrayLike,
+) -> pd.DataFrame:
+    """Both readings of each concept, one row per concept: the item-side ``concept_neuron``
+    (``item_…`` columns) and the user-side ``fan_neuron`` over ``users``, rows of
+    ``user_codes`` and ``interactions`` (``user_…`` columns)."""
+    rows = np.asarray(users, dtype=np.int64)
+    user_matrix = np.asarray(user_codes)[rows]
+    readings = {
+        concept: pd.concat([
+            concept_neuron(item_codes, labels, concept).add_prefix("item_"),
+            fan_neuron(user_matrix, history_share(interactions, labels, concept)[rows]).add_prefix("user_"),
+        ])
+        for concept in concepts
+    }
+    return pd.DataFrame(readings).T.infer_objects().rename_axis("concept")

@@ -7,6 +7,10 @@ absent is a number the official material does not report (e.g. recommender accur
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+import pandas as pd
+
 REPORTED: dict[str, tuple[float, str]] = {
     "ml1m.n_users": (6039, "PAPER §4.1, §8.6"),
     "ml1m.n_items": (3706, "PAPER §4.1, §8.6"),
@@ -40,6 +44,38 @@ REPORTED.update({
 })
 
 
+_SUPPRESSION_LEVELS = (1, 0.5, 0, -0.5, -1, -1.5)
+_NUDGING_LEVELS = (1, 1.5, 2, 2.5, 3, 3.5, 4)
+_STEERING = {  # PAPER §8.5: original (dashed line, ±0.01), reconstruction ("Original" bar), levels
+    "ml1m.mf.suppress.horror": (0.86, 0.86, _SUPPRESSION_LEVELS, (0.64, 0.52, 0.34, 0.19, 0.09, 0.02)),
+    "ml1m.ncf.suppress.action": (0.935, 0.88, _SUPPRESSION_LEVELS, (0.91, 0.71, 0.61, 0.46, 0.27, 0.17)),
+    "ml1m.mf.nudge.childrens": (0.05, 0.04, _NUDGING_LEVELS, (0.09, 0.15, 0.22, 0.32, 0.43, 0.57, 0.66)),
+    "ml1m.ncf.nudge.childrens": (0.06, 0.06, _NUDGING_LEVELS, (0.14, 0.28, 0.44, 0.59, 0.70, 0.75, 0.79)),
+}
+REPORTED.update({
+    f"{case}.{condition}.share": (share, source)
+    for case, (original, reconstruction, levels, shares) in _STEERING.items()
+    for condition, share, source in (
+        ("original", original, "PAPER §8.5 (read off the figure)"),
+        ("reconstruction", reconstruction, "PAPER §8.5 (the bar labelled Original)"),
+        *((f"level={level:g}", value, "PAPER §8.5") for level, value in zip(levels, shares)),
+    )
+})
+# Alice in Wonderland (1951) promoted to the 20 most romance-loving users by the MF SAE's
+# Romance neuron (PAPER §7.1, §8.5 a); the official NCF run promotes another item to another audience.
+REPORTED.update({
+    f"ml1m.mf.promote.level={level}.success": (share, "PAPER §8.5")
+    for level, share in enumerate((0.12, 0.12, 0.53, 0.88, 0.94, 0.94))
+})
+
+
 def reported(key: str) -> float | None:
     """The paper's value for a result key, or None when the paper does not report it."""
     return REPORTED.get(key, (None, ""))[0]
+
+
+def reported_series(prefix: str, conditions: Iterable[str], metric: str) -> pd.Series:
+    """The paper's ``<prefix>.<condition>.<metric>`` for each condition (NaN where unreported),
+    indexed by condition, to sit beside a table of ours."""
+    names = list(conditions)
+    return pd.Series([reported(f"{prefix}.{name}.{metric}") for name in names], index=names, dtype="float64")

@@ -12,6 +12,7 @@ from torch import Tensor
 
 from recsae.datasets import DECADES
 from recsae.interactions import Interactions
+from recsae.steering import ORIGINAL, RECONSTRUCTION, levels_of
 
 
 def label_counts(data: Interactions, top: int = 20) -> Figure:
@@ -264,5 +265,77 @@ def group_heatmap(activation: pd.DataFrame, title: str) -> Figure:
     axis.grid(False)
     figure.colorbar(image, ax=axis, label="relative to all users")
     axis.set_title(title, fontsize="small")
+    figure.tight_layout()
+    return figure
+
+
+def _against_level(axis: plt.Axes, table: pd.DataFrame, column: str, paper: pd.Series | None) -> None:
+    """One dose–response panel: ours against the level, the baselines as horizontal lines,
+    and the paper's values (indexed by the same condition names) as grey crosses."""
+    levels = levels_of(table.index)
+    axis.plot(levels.to_numpy(), table.loc[levels.index, column], marker="o", color="C0", label="edited")
+    axis.axhline(table.loc[ORIGINAL, column], color="black", linewidth=1, label="original recommender")
+    axis.axhline(table.loc[RECONSTRUCTION, column], color="C1", linestyle=":", label="unedited reconstruction")
+    if paper is not None and paper.notna().any():
+        shown = paper.reindex(levels.index)
+        axis.plot(levels.to_numpy(), shown.to_numpy(), marker="x", linestyle="--", color="grey", label="paper, edited")
+        if pd.notna(paper.get(ORIGINAL)):
+            axis.axhline(paper[ORIGINAL], color="grey", linewidth=1, linestyle="--", label="paper, original")
+
+
+def dose_response(tables: Mapping[str, pd.DataFrame], paper: Mapping[str, pd.Series], target: str) -> Figure:
+    """Per backbone (columns): the target label's share of the top 30 (top) and NDCG@10 of the
+    group (bottom) against the edit level, with the three baselines and the paper's values."""
+    figure, axes = plt.subplots(2, len(tables), figsize=(5.2 * len(tables), 6.0), squeeze=False, sharex="col")
+    for column, (name, table) in enumerate(tables.items()):
+        top, bottom = axes[0, column], axes[1, column]
+        _against_level(top, table, "share", paper.get(name))
+        _against_level(bottom, table, "ndcg@10", None)
+        top.set(title=name, ylim=(0, 1), ylabel=f"{target} share of the top 30")
+        top.yaxis.set_major_formatter(plt.matplotlib.ticker.PercentFormatter(1.0))
+        bottom.set(xlabel="level the neuron is set to", ylabel="NDCG@10 of the group", ylim=(0, None))
+    axes[0, 0].legend(fontsize="x-small")
+    figure.tight_layout()
+    return figure
+
+
+def genre_shift(table: pd.DataFrame, title: str, min_share: float = 0.05) -> Figure:
+    """Labels (rows) × conditions (columns) of a ``dose_response`` table: each label's share of
+    the top 30, for the labels that reach ``min_share`` somewhere. Shows what replaces the
+    suppressed genre, or what the nudged one pushes out."""
+    shares = table.filter(like="share.").rename(columns=lambda name: name[len("share."):]).T
+    shares = shares[shares.max(axis=1) >= min_share]
+    figure, axis = plt.subplots(figsize=(1.0 + 0.85 * shares.shape[1], 0.32 * len(shares) + 1.4))
+    image = axis.imshow(shares.to_numpy(), cmap="Blues", vmin=0, vmax=1, aspect="auto")
+    axis.set_xticks(range(shares.shape[1]), [name.replace("level=", "") for name in shares.columns],
+                    rotation=45, ha="right", fontsize="small")
+    axis.set_yticks(range(len(shares)), shares.index, fontsize="small")
+    for (row, column), value in np.ndenumerate(shares.to_numpy()):
+        axis.text(column, row, f"{value:.2f}", ha="center", va="center", fontsize="x-small",
+                  color="white" if value > 0.5 else "black")
+    axis.grid(False)
+    figure.colorbar(image, ax=axis, label="share of the top 30")
+    axis.set_title(title, fontsize="small")
+    figure.tight_layout()
+    return figure
+
+
+def promotion_ranks(ranks: Mapping[str, pd.DataFrame], outside: int = 20, inside: int = 30) -> Figure:
+    """Per backbone: every audience user's rank of the promoted item per condition (log scale),
+    with the top-``outside`` and top-``inside`` thresholds of the success measure."""
+    figure, axes = plt.subplots(1, len(ranks), figsize=(5.2 * len(ranks), 3.6), squeeze=False, sharey=True)
+    for axis, (name, table) in zip(axes[0], ranks.items()):
+        offsets = np.linspace(-0.25, 0.25, len(table))
+        for position, condition in enumerate(table.columns):
+            axis.scatter(position + offsets, table[condition], s=10, color="C0", alpha=0.7)
+            axis.plot([position - 0.3, position + 0.3], [table[condition].median()] * 2, color="C3")
+        axis.axhline(outside, color="grey", linestyle=":", label=f"top {outside}")
+        axis.axhline(inside, color="black", linestyle="--", label=f"top {inside}")
+        axis.set_yscale("log")
+        axis.invert_yaxis()
+        axis.set_xticks(range(table.shape[1]), [name.replace("level=", "") for name in table.columns],
+                        rotation=45, ha="right", fontsize="small")
+        axis.set(title=name, ylabel="rank of the item (1 = top)")
+    axes[0, 0].legend(fontsize="x-small")
     figure.tight_layout()
     return figure

@@ -13,6 +13,8 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+import numpy as np
+
 from recsae.interactions import write_atomically
 
 RESULTS_DIR_ENV = "RECSAE_RESULTS_DIR"
@@ -40,6 +42,8 @@ def write_results(chapter: str, values: Mapping[str, Value], profile: str = "ful
     """Write the chapter's numbers (floats rounded to 6 decimals), sorted, atomically."""
     clean: dict[str, Value] = {}
     for key, value in values.items():
+        if isinstance(value, np.generic):  # numpy scalars, e.g. read off a DataFrame row
+            value = value.item()
         if isinstance(value, float):
             if not math.isfinite(value):
                 raise ValueError(f"Result {key!r} is {value}; only finite numbers can be reported.")

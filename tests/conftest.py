@@ -9,7 +9,12 @@ import pytest
 import torch
 
 from recsae.sources import CACHE_DIR_ENV, DATA_DIR_ENV
+from recsae.split import Split, split
 from recsae.synthetic import PlantedDataset, SyntheticConfig, planted_dataset
+from recsae.training import RecommenderConfig, TrainedRecommender, train_recommender
+
+PLANTED_DIM = 8
+"""Embedding size of the small recommenders trained on the planted dataset."""
 
 torch.set_num_threads(1)
 
@@ -34,3 +39,20 @@ def data_dir() -> Path:
 @pytest.fixture(scope="session")
 def planted() -> PlantedDataset:
     return planted_dataset(SyntheticConfig())
+
+
+@pytest.fixture(scope="session")
+def planted_split(planted: PlantedDataset) -> Split:
+    return split(planted.interactions)
+
+
+@pytest.fixture(scope="session", params=["mf", "ncf"])
+def planted_recommender(request: pytest.FixtureRequest, planted: PlantedDataset, planted_split: Split) -> TrainedRecommender:
+    """A small MF or NCF trained for a few seconds on the planted dataset."""
+    mf = request.param == "mf"
+    config = RecommenderConfig(
+        "synthetic", request.param, dim=PLANTED_DIM, epochs=3, batch_size=128,
+        optimizer="sgd" if mf else "adam", lr=0.05 if mf else 3e-3,
+        l2=0.01 if mf else 0.0, init_std=0.05, offset=1.0, monitor_users=50,
+    )
+    return train_recommender(config, planted.interactions, planted_split, progress=False)

@@ -29,7 +29,7 @@ def _code(notebook: nbformat.NotebookNode) -> list[str]:
 
 def test_the_toc_has_executable_chapters() -> None:
     assert [path.name for path in CHAPTERS] == [
-        "01_data.md", "02_recommenders.md", "03_sae.md", "04_fidelity.md", "05_concepts.md",
+        "01_data.md", "02_recommenders.md", "03_sae.md", "04_fidelity.md", "05_concepts.md", "06_steering.md",
     ]
 
 

@@ -10,32 +10,29 @@ from torch import Tensor, nn
 
 from recsae.fidelity_eval import fidelity
 from recsae.sae import SAEConfig, SAEOutput, build_sae
-from recsae.split import Split, split
-from recsae.training import RecommenderConfig, TrainedRecommender, train_recommender
-
-DIM = 8
+from recsae.split import Split
+from recsae.training import TrainedRecommender
 
 
-@pytest.fixture(scope="module")
-def held_out(planted) -> Split:
-    return split(planted.interactions)
+@pytest.fixture
+def held_out(planted_split: Split) -> Split:
+    return planted_split
 
 
-@pytest.fixture(scope="module", params=["mf", "ncf"])
-def trained(request: pytest.FixtureRequest, planted, held_out: Split) -> TrainedRecommender:
-    config = RecommenderConfig(
-        "synthetic", request.param, dim=DIM, epochs=3, batch_size=128,
-        optimizer="sgd" if request.param == "mf" else "adam", lr=0.05 if request.param == "mf" else 3e-3,
-        l2=0.01 if request.param == "mf" else 0.0, init_std=0.05, offset=1.0, monitor_users=50,
-    )
-    return train_recommender(config, planted.interactions, held_out, progress=False)
+@pytest.fixture
+def trained(planted_recommender: TrainedRecommender) -> TrainedRecommender:
+    return planted_recommender
 
 
-def exact_sae() -> nn.Module:
+def dim_of(trained: TrainedRecommender) -> int:
+    return trained.model.user_vectors.shape[1]
+
+
+def exact_sae(dim: int) -> nn.Module:
     """A real NCF-form SAE with W = [I; −I] and no bias: Wᵀ ReLU(Wx) = ReLU(x) − ReLU(−x) = x."""
-    sae = build_sae(SAEConfig(input_dim=DIM, width=2 * DIM, form="ncf"))
+    sae = build_sae(SAEConfig(input_dim=dim, width=2 * dim, form="ncf"))
     with torch.no_grad():
-        sae.encoder.weight.copy_(torch.cat([torch.eye(DIM), -torch.eye(DIM)]))
+        sae.encoder.weight.copy_(torch.cat([torch.eye(dim), -torch.eye(dim)]))
         sae.encoder.bias.zero_()
     return sae.eval().requires_grad_(False)
 
@@ -49,7 +46,7 @@ class MeanSAE(nn.Module):
 
 
 def test_exact_reconstruction_gives_perfect_fidelity(planted, held_out: Split, trained: TrainedRecommender) -> None:
-    result = fidelity(trained.model, exact_sae(), held_out, planted.interactions.matrix())
+    result = fidelity(trained.model, exact_sae(dim_of(trained)), held_out, planted.interactions.matrix())
     assert result["rbo"] == pytest.approx(1 - 0.9**30, abs=1e-12)
     assert result["rbo_ext"] == pytest.approx(1.0, abs=1e-12)
     assert result["kendall_tau"] == pytest.approx(1.0, abs=1e-12)
@@ -57,7 +54,7 @@ def test_exact_reconstruction_gives_perfect_fidelity(planted, held_out: Split, t
     assert result["ndcg@10_reconstructed"] == result["ndcg@10_original"]
     assert result["ndcg@10_original"] != result["ndcg@10_mean"]
     assert result["ndcg@10_recovered"] == pytest.approx(1.0, abs=1e-12)
-    assert result["l0_users"] == result["l0_items"] == DIM
+    assert result["l0_users"] == result["l0_items"] == dim_of(trained)
 
 
 def test_mean_reconstruction_recovers_nothing(planted, held_out: Split, trained: TrainedRecommender) -> None:
@@ -73,7 +70,7 @@ def test_interacted_items_are_masked_in_both_lists(held_out: Split, trained: Tra
     # and RBO_ext exceeds the truncated RBO by exactly 0.9^30.
     seen = np.ones((held_out.n_users, held_out.n_items), dtype=np.float32)
     seen[:, :30] = 0.0
-    imperfect = build_sae(SAEConfig(input_dim=DIM, width=12, form="mf")).eval().requires_grad_(False)
+    imperfect = build_sae(SAEConfig(input_dim=dim_of(trained), width=12, form="mf")).eval().requires_grad_(False)
     result = fidelity(trained.model, imperfect, held_out, sp.csr_matrix(seen))
     assert result["rbo_ext"] - result["rbo"] == pytest.approx(0.9**30, abs=1e-12)
     assert result["kendall_tau"] < 1.0
@@ -84,9 +81,9 @@ def test_without_a_mask_seen_items_stay_in_the_lists(held_out: Split, trained: T
     # lists range over the whole catalogue, so the agreement at depth 30 is no longer forced.
     seen = np.ones((held_out.n_users, held_out.n_items), dtype=np.float32)
     seen[:, :30] = 0.0
-    imperfect = build_sae(SAEConfig(input_dim=DIM, width=12, form="mf")).eval().requires_grad_(False)
+    imperfect = build_sae(SAEConfig(input_dim=dim_of(trained), width=12, form="mf")).eval().requires_grad_(False)
     masked = fidelity(trained.model, imperfect, held_out, sp.csr_matrix(seen))
     unmasked = fidelity(trained.model, imperfect, held_out, None)
     assert unmasked["rbo_ext"] - unmasked["rbo"] < masked["rbo_ext"] - masked["rbo"]
     assert unmasked["ndcg@10_original"] == masked["ndcg@10_original"]  # NDCG masks training items either way
-    assert fidelity(trained.model, exact_sae(), held_out, None)["rbo_ext"] == pytest.approx(1.0)
+    assert fidelity(trained.model, exact_sae(dim_of(trained)), held_out, None)["rbo_ext"] == pytest.approx(1.0)

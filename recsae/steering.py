@@ -1,0 +1,298 @@
+"""Steering a frozen recommender by editing SAE codes, without retraining (PAPER §7).
+
+An edit encodes an embedding, changes one neuron of its code, decodes it with the statistics
+of the *same* vector (the MF form de-normalises with them, PAPER §10.11) and hands the result
+to the frozen recommender, which re-ranks every item. Three conditions are always scored
+(PAPER §10.10): the original recommender, the unedited SAE reconstruction (the bar the
+official figures call "Original", PAPER §7.2) and the edited reconstruction at each level.
+
+Levels may be negative (PAPER §10.12): a ReLU code never goes below zero, so a negative level
+subtracts the neuron's decoder direction. Every level of a sweep is decoded in one batch.
+
+For MF the effect of an edit is exact and linear: the score of (u, i) is p_u · q_i plus
+biases, and moving neuron j of u's code by δ moves p_u by δ · σ_u · w_j (``decode_delta``), so
+item i's score moves by δ · σ_u · (w_j · q_i). ``unit_effect`` computes that matrix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import Tensor
+
+from recsae.metrics import ranking_metrics, top_k
+from recsae.models import TwoTower, score_all
+from recsae.sae import SparseAutoencoder
+from recsae.split import Split
+
+ORIGINAL = "original"
+"""The frozen recommender on its own embeddings, no SAE involved."""
+
+RECONSTRUCTION = "reconstruction"
+"""The unedited SAE reconstruction: what the edits are measured against."""
+
+TOP_N = 30
+"""Length of the lists whose composition the case studies read (PAPER §7.2, §7.3)."""
+
+NDCG_CUTOFF = 10
+
+EDITS: Mapping[str, Callable[[Tensor, Tensor], Tensor]] = {
+    "set": lambda activation, level: torch.broadcast_tensors(level, activation)[0],
+    "add": lambda activation, level: activation + level,
+    "scale": lambda activation, level: activation * level,
+}
+"""How a level changes a neuron's activation: replace it (the paper's edit), shift it or scale it."""
+
+
+def level_name(level: float) -> str:
+    """Condition name of one level, as used in result keys: ``level=-1.5``."""
+    return f"level={level:g}"
+
+
+def levels_of(conditions: pd.Index) -> pd.Series:
+    """The level of every ``level=…`` condition, indexed by condition (baselines left out)."""
+    names = [name for name in conditions if str(name).startswith("level=")]
+    return pd.Series([float(name.split("=", 1)[1]) for name in names], index=names, dtype=np.float64)
+
+
+def edit_codes(codes: Tensor, neuron: int, levels: Sequence[float], mode: str = "set") -> Tensor:
+    """Copies of ``codes`` [..., m], one per level, with ``neuron`` edited: [len(levels), ..., m]."""
+    if mode not in EDITS:
+        raise ValueError(f"Unknown edit mode {mode!r}; choose one of {sorted(EDITS)}.")
+    width = codes.shape[-1]
+    if not 0 <= neuron < width:
+        raise ValueError(f"Neuron {neuron} does not exist; the SAE has neurons 0 to {width - 1}.")
+    level_tensor = torch.as_tensor(list(levels), dtype=codes.dtype).reshape(-1, *([1] * (codes.dim() - 1)))
+    edited = codes.expand(len(level_tensor), *codes.shape).clone()
+    edited[..., neuron] = EDITS[mode](codes[..., neuron], level_tensor)
+    return edited
+
+
+@torch.no_grad()
+def steered_vectors(
+    sae: SparseAutoencoder, vectors: Tensor, neuron: int, levels: Sequence[float], mode: str = "set"
+) -> Tensor:
+    """Decoded embeddings [len(levels), ..., d] of ``vectors`` [..., d] with one neuron edited.
+
+    Each vector is decoded with its own normalisation statistics (MF form), so an edit that
+    changes nothing returns exactly the SAE's reconstruction.
+    """
+    codes, stats = sae.encode(vectors)
+    return sae.decode(edit_codes(codes, neuron, levels, mode), stats)
+
+
+@torch.no_grad()
+def unit_effect(sae: SparseAutoencoder, vectors: Tensor, neuron: int, other_vectors: Tensor) -> Tensor:
+    """Exact change of an MF score per unit of ``neuron`` in the codes of ``vectors``.
+
+    Entry (r, i) is σ_r · (w_j · q_i) for the MF form (w_j · q_i for the NCF form), with q_i
+    the rows of ``other_vectors`` (the other tower). Exact for a dot-product recommender only:
+    NCF passes the embeddings through an MLP, which has no such closed form.
+    """
+    codes, stats = sae.encode(vectors)
+    direction = torch.zeros_like(codes)
+    direction[..., neuron] = 1.0
+    return sae.decode_delta(direction, stats) @ other_vectors.T
+
+
+def closed_form_gap(model: TwoTower, sae: SparseAutoencoder, users: np.ndarray) -> np.ndarray:
+    """For every neuron, the largest gap between the measured score change of a unit edit
+    (level 1 minus level 0, ``steer_users``) and ``unit_effect``. Near zero for MF, where the
+    closed form is exact; NCF has no closed form, so its gaps are large."""
+    items = model.item_vectors.detach()
+    user_vectors = model.user_vectors[torch.from_numpy(np.asarray(users)).long()].detach()
+    gaps = []
+    for neuron in range(sae.config.width):
+        scores = steer_users(model, sae, users, neuron, [1.0, 0.0], items)
+        measured = scores[level_name(1)] - scores[level_name(0)]
+        gaps.append(float((measured - unit_effect(sae, user_vectors, neuron, items)).abs().max()))
+    return np.array(gaps)
+
+
+def base_item_vectors(model: TwoTower, sae: SparseAutoencoder, reconstruct: bool) -> Tensor:
+    """The item table edited users are scored against: the model's own items, or their
+    reconstructions (the official ML-1M NCF case studies reconstruct the items too, PAPER §7.2)."""
+    items = model.item_vectors.detach()
+    return sae(items).reconstruction.detach() if reconstruct else items
+
+
+@torch.no_grad()
+def steer_users(
+    model: TwoTower,
+    sae: SparseAutoencoder,
+    users: np.ndarray,
+    neuron: int,
+    levels: Sequence[float],
+    item_vectors: Tensor,
+    mode: str = "set",
+) -> dict[str, Tensor]:
+    """Scores [users, items] of every condition when ``neuron`` of each user's code is edited.
+
+    ``original`` scores the model's own user and item embeddings; ``reconstruction`` and the
+    levels score the reconstructed or edited users against ``item_vectors``
+    (``base_item_vectors``). The levels are decoded and scored as one batch.
+    """
+    ids = torch.from_numpy(np.asarray(users)).long()
+    user_vectors = model.user_vectors[ids].detach()
+    codes, stats = sae.encode(user_vectors)
+    decoded = sae.decode(edit_codes(codes, neuron, levels, mode), stats)
+    stacked = torch.cat([sae.decode(codes, stats), decoded.reshape(-1, decoded.shape[-1])])
+    scores = score_all(model, stacked, item_vectors, users=ids.repeat(len(levels) + 1))
+    per_condition = scores.reshape(len(levels) + 1, len(ids), -1)
+    names = [RECONSTRUCTION, *(level_name(level) for level in levels)]
+    return {ORIGINAL: score_all(model, users=ids), **dict(zip(names, per_condition))}
+
+
+def label_shares(scores: Mapping[str, Tensor], labels: pd.DataFrame, top_n: int = TOP_N) -> pd.DataFrame:
+    """Mean share of each label among the top-``top_n`` items, per condition.
+
+    Rows are conditions, columns labels. Seen items stay in the lists, as in the paper's
+    case studies (PAPER §7.2): the question is what the model now favours, not what is new.
+    """
+    rows = {name: per_user_shares(score, labels, top_n).mean(axis=0) for name, score in scores.items()}
+    return pd.DataFrame(rows, index=labels.columns).T.rename_axis("condition")
+
+
+def per_user_shares(scores: Tensor, labels: pd.DataFrame, top_n: int = TOP_N) -> np.ndarray:
+    """Share of each label in each user's top-``top_n`` items: [users, labels]."""
+    return labels.to_numpy(dtype=np.float64)[top_k(scores, top_n)].mean(axis=1)
+
+
+def group_ndcg(scores: Mapping[str, Tensor], held_out: Split, users: np.ndarray) -> pd.Series:
+    """NDCG@10 of the group's held-out positives per condition (training items masked): what
+    an edit costs in recommendation quality."""
+    positives = held_out.test_positives[users]
+    trained_on = held_out.train_matrix()[users]
+    key = f"ndcg@{NDCG_CUTOFF}"
+    return pd.Series(
+        {name: ranking_metrics(score, positives, trained_on, (NDCG_CUTOFF,))[key] for name, score in scores.items()},
+        name=key,
+    )
+
+
+def dose_response(
+    scores: Mapping[str, Tensor], labels: pd.DataFrame, target: str, held_out: Split, users: np.ndarray
+) -> pd.DataFrame:
+    """One row per condition: the ``target`` label's share of the top 30 (``share``), NDCG@10,
+    and every label's share (``share.<label>``), the side effect on the other genres."""
+    shares = label_shares(scores, labels)
+    table = pd.DataFrame({"share": shares[target], "ndcg@10": group_ndcg(scores, held_out, users)})
+    return table.join(shares.add_prefix("share."))
+
+
+@torch.no_grad()
+def promote_item(
+    model: TwoTower,
+    sae: SparseAutoencoder,
+    item: int,
+    neuron: int,
+    levels: Sequence[float],
+    users: np.ndarray,
+    item_vectors: Tensor,
+) -> pd.DataFrame:
+    """1-based rank of ``item`` in each user's ranking of all items, per condition (PAPER §7.1).
+
+    Only the promoted item's embedding changes: ``reconstruction`` replaces it by its SAE
+    reconstruction and each level by its edited reconstruction, while the other items keep
+    ``item_vectors`` (``base_item_vectors``) and the users their own embeddings. Ties rank
+    below lower item ids, as in ``top_k``. Rows are users, columns conditions.
+    """
+    ids = torch.from_numpy(np.asarray(users)).long()
+    user_vectors = model.user_vectors[ids].detach()
+    target = model.item_vectors[item : item + 1].detach()
+    replacements = torch.cat([sae(target).reconstruction, steered_vectors(sae, target, neuron, levels)[:, 0]])
+    others = score_all(model, user_vectors, item_vectors, users=ids)
+    target_scores = model.logit_matrix(user_vectors, replacements, ids, torch.full((len(replacements),), item))
+    ranks = {ORIGINAL: _rank_of(score_all(model, users=ids), item)}
+    for column, name in enumerate([RECONSTRUCTION, *(level_name(level) for level in levels)]):
+        scores = others.clone()
+        scores[:, item] = target_scores[:, column]
+        ranks[name] = _rank_of(scores, item)
+    return pd.DataFrame(ranks, index=pd.Index(np.asarray(users), name="user"))
+
+
+def _rank_of(scores: Tensor, item: int) -> np.ndarray:
+    """1-based rank of ``item`` in every row, ties going to the lower item id."""
+    target = scores[:, item : item + 1]
+    ahead = (scores > target).sum(dim=1) + (scores[:, :item] == target).sum(dim=1)
+    return (ahead + 1).numpy()
+
+
+def promotion_success(ranks: pd.DataFrame, outside: int = 20, inside: int = 30) -> pd.Series:
+    """Per condition, the fraction of users with the item outside their top ``outside`` in the
+    original recommender who have it inside their top ``inside`` (PAPER §7.1, ML-1M: 20 → 30).
+
+    The official code counts 0-based ranks, which makes these the top 21 and top 31, and takes
+    the level-0 edit as the starting point; we use 1-based ranks and the original recommender.
+    """
+    if inside < outside:
+        raise ValueError(f"inside ({inside}) must be at least outside ({outside}).")
+    out = ranks[ORIGINAL] > outside
+    if not out.any():
+        raise ValueError(f"Every user already ranks the item within the top {outside}; choose another item or audience.")
+    return (ranks[out] <= inside).mean().rename("success")
+
+
+def user_dose_response(
+    model: TwoTower,
+    sae: SparseAutoencoder,
+    users: np.ndarray,
+    neuron: int,
+    levels: Sequence[float],
+    item_vectors: Tensor,
+    labels: pd.DataFrame,
+    target: str,
+    held_out: Split,
+) -> tuple[pd.DataFrame, dict[str, Tensor]]:
+    """A user-side case study in one call: ``steer_users`` and its ``dose_response`` table,
+    returned with the scores for a closer look at single users."""
+    scores = steer_users(model, sae, users, neuron, levels, item_vectors)
+    return dose_response(scores, labels, target, held_out, users), scores
+
+
+def promotion_table(ranks: pd.DataFrame, outside: int = 20, inside: int = 30) -> pd.DataFrame:
+    """Per condition: ``promotion_success`` and the audience's median rank of the item."""
+    return pd.DataFrame({
+        "success": promotion_success(ranks, outside, inside), "median_rank": ranks.median(),
+    }).rename_axis("condition")
+
+
+def top_titles(
+    scores: Mapping[str, Tensor], row: int, titles: pd.Series, marked: pd.Series | None = None, n: int = 10
+) -> pd.DataFrame:
+    """One user's top-``n`` titles (row ``row`` of every score matrix), one column per condition;
+    items flagged in ``marked`` (one boolean per item) get a leading "● "."""
+    names = titles.to_numpy().astype(object)
+    if marked is not None:
+        names = np.where(marked.to_numpy(dtype=bool), "● " + names, names)
+    return pd.DataFrame({
+        name: names[top_k(score[row : row + 1], n)[0]] for name, score in scores.items()
+    }, index=pd.RangeIndex(1, n + 1, name="rank"))
+
+
+def typical_user(before: Tensor, after: Tensor, labels: pd.DataFrame, label: str, top_n: int = TOP_N) -> int:
+    """Row of the user whose change in ``label``'s share of the top ``top_n``, from ``before`` to
+    ``after``, is the group's median (the lower median for an even group): an example that
+    is neither the edit's best case nor its worst."""
+    column = labels[[label]]
+    change = per_user_shares(after, column, top_n)[:, 0] - per_user_shares(before, column, top_n)[:, 0]
+    return int(np.argsort(change, kind="stable")[(len(change) - 1) // 2])
+
+
+def slug(label: str) -> str:
+    """A label as it appears in result keys: lower case, letters and digits only (Children's → childrens)."""
+    return "".join(character for character in label.lower() if character.isalnum())
+
+
+def result_values(prefix: str, table: pd.DataFrame) -> dict[str, float]:
+    """Flat result keys ``<prefix>.<condition>.<column>`` of a ``dose_response`` table (or of
+    any table indexed by condition); ``share.<label>`` columns use the label's ``slug``."""
+    values: dict[str, float] = {}
+    for condition, row in table.iterrows():
+        for column, value in row.items():
+            name = f"share.{slug(column[len('share.'):])}" if column.startswith("share.") else column
+            values[f"{prefix}.{condition}.{name}"] = float(value)
+    return values

@@ -1,0 +1,256 @@
+"""Steering: edits, decoding, the MF closed form, case-study measures and neuron choice."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+import torch
+from scipy import stats
+
+from recsae.concepts import concept_neuron, concept_readings, fan_neuron, history_share, top_fans
+from recsae.metrics import ranking_metrics
+from recsae.models import MatrixFactorization, score_all
+from recsae.results import write_results
+from recsae.sae import SAEConfig, SparseAutoencoder, build_sae
+from recsae.split import Split
+from recsae.steering import (
+    ORIGINAL,
+    RECONSTRUCTION,
+    closed_form_gap,
+    dose_response,
+    edit_codes,
+    label_shares,
+    level_name,
+    levels_of,
+    per_user_shares,
+    promote_item,
+    promotion_success,
+    result_values,
+    slug,
+    steer_users,
+    steered_vectors,
+    top_titles,
+    typical_user,
+    unit_effect,
+)
+from recsae.training import TrainedRecommender
+
+
+def random_sae(form: str, dim: int, width: int = 12, seed: int = 0) -> SparseAutoencoder:
+    sae = build_sae(SAEConfig(input_dim=dim, width=width, form=form, seed=seed))
+    with torch.no_grad():  # non-zero biases, so the decoder's offsets are exercised too
+        for parameter in sae.parameters():
+            if parameter.dim() == 1:
+                parameter.uniform_(-0.3, 0.3, generator=torch.Generator().manual_seed(seed))
+    return sae.eval().requires_grad_(False)
+
+
+def test_edit_modes_change_only_the_neuron() -> None:
+    codes = torch.tensor([[0.0, 2.0, 1.0], [3.0, 0.5, 0.0]])
+    edited = edit_codes(codes, 1, [-1.0, 4.0], "set")
+    assert edited.shape == (2, 2, 3)
+    assert torch.equal(edited[:, :, 1], torch.tensor([[-1.0, -1.0], [4.0, 4.0]]))
+    assert torch.equal(edited[:, :, [0, 2]], codes[:, [0, 2]].expand(2, 2, 2))
+    assert torch.equal(edit_codes(codes, 1, [1.0], "add")[0, :, 1], torch.tensor([3.0, 1.5]))
+    assert torch.equal(edit_codes(codes, 1, [2.0], "scale")[0, :, 1], torch.tensor([4.0, 1.0]))
+    assert torch.equal(edit_codes(codes[0], 2, [5.0])[:, 2], torch.tensor([5.0]))
+    assert torch.equal(codes, torch.tensor([[0.0, 2.0, 1.0], [3.0, 0.5, 0.0]])), "the input must not change"
+
+
+def test_bad_edits_are_refused() -> None:
+    codes = torch.zeros(2, 3)
+    with pytest.raises(ValueError, match="neurons 0 to 2"):
+        edit_codes(codes, 3, [1.0])
+    with pytest.raises(ValueError, match="Unknown edit mode"):
+        edit_codes(codes, 0, [1.0], "multiply")
+
+
+@pytest.mark.parametrize("form", ["mf", "ncf"])
+def test_an_edit_that_changes_nothing_is_the_reconstruction(form: str) -> None:
+    sae = random_sae(form, dim=6)
+    vectors = torch.randn(20, 6, generator=torch.Generator().manual_seed(1))
+    reconstruction = sae(vectors).reconstruction
+    codes, _ = sae.encode(vectors)
+    for neuron in range(sae.config.width):
+        assert torch.equal(steered_vectors(sae, vectors, neuron, [0.0], "add")[0], reconstruction)
+        assert torch.equal(steered_vectors(sae, vectors, neuron, [1.0], "scale")[0], reconstruction)
+    own = steered_vectors(sae, vectors[:1], 4, [float(codes[0, 4])], "set")[0]
+    assert torch.equal(own, sae(vectors[:1]).reconstruction)
+
+
+@pytest.mark.parametrize("form", ["mf", "ncf"])
+def test_the_mf_closed_form_equals_the_measured_change(form: str) -> None:
+    dim, generator = 5, torch.Generator().manual_seed(2)
+    model = MatrixFactorization(30, 40, dim, init_std=0.5, offset=0.3, generator=generator).requires_grad_(False)
+    model.user_bias.uniform_(-1, 1, generator=generator)
+    model.item_bias.uniform_(-1, 1, generator=generator)
+    sae = random_sae(form, dim)
+    users = np.arange(0, 30, 3)
+    assert closed_form_gap(model, sae, users).max() < 1e-5
+    # A move of δ changes every score by δ times the unit effect, whatever the starting level.
+    scores = steer_users(model, sae, users, 7, [-1.5, 2.0], model.item_vectors)
+    effect = unit_effect(sae, model.user_vectors[users], 7, model.item_vectors)
+    assert torch.allclose(scores[level_name(2)] - scores[level_name(-1.5)], 3.5 * effect, atol=1e-5)
+    # By hand: σ_u (w_j · q_i) for the MF form, w_j · q_i for the NCF form.
+    scale = model.user_vectors[users].std(dim=1, keepdim=True) if form == "mf" else 1.0
+    assert torch.allclose(effect, scale * (model.item_vectors @ sae.weight[7])[None, :], atol=1e-6)
+
+
+def test_steer_users_scores_the_three_conditions(planted_recommender: TrainedRecommender) -> None:
+    model = planted_recommender.model
+    sae = random_sae(planted_recommender.config.model, model.user_vectors.shape[1])
+    users = np.array([3, 1, 4, 15])
+    items = sae(model.item_vectors.detach()).reconstruction
+    scores = steer_users(model, sae, users, 2, [0.5, -1.0], items)
+    ids = torch.from_numpy(users)
+    user_vectors = model.user_vectors[ids].detach()
+    assert list(scores) == [ORIGINAL, RECONSTRUCTION, "level=0.5", "level=-1"]
+    assert torch.allclose(scores[ORIGINAL], score_all(model, users=ids))
+    assert torch.allclose(scores[RECONSTRUCTION], score_all(model, sae(user_vectors).reconstruction, items, ids), atol=1e-5)
+    edited = steered_vectors(sae, user_vectors, 2, [-1.0])[0]
+    assert torch.allclose(scores["level=-1"], score_all(model, edited, items, ids), atol=1e-5)
+
+
+def planted_genre_sae(model: torch.nn.Module, labels: pd.DataFrame) -> SparseAutoencoder:
+    """An NCF-form SAE whose neuron g decodes to the mean embedding direction of genre g's items."""
+    items = model.item_vectors.detach()
+    carriers = torch.tensor(labels.to_numpy(dtype=np.float32))
+    directions = (carriers.T @ items) / carriers.sum(dim=0)[:, None]
+    directions = directions / directions.norm(dim=1, keepdim=True)
+    sae = build_sae(SAEConfig(input_dim=items.shape[1], width=len(directions), form="ncf"))
+    with torch.no_grad():
+        sae.encoder.weight.copy_(directions)
+        sae.encoder.bias.zero_()
+    return sae.eval().requires_grad_(False)
+
+
+@pytest.mark.parametrize("planted_recommender", ["mf"], indirect=True)
+def test_raising_a_genre_neuron_raises_that_genre(planted, planted_split: Split,
+                                                   planted_recommender: TrainedRecommender) -> None:
+    """On planted data, raising the neuron the concept reading names after a genre lifts that
+    genre's scores above the others' and its share of the top 30 with every level (MF, where
+    a genre is a direction of the item embeddings)."""
+    model, labels = planted_recommender.model, planted.interactions.item_labels
+    sae = planted_genre_sae(model, labels)
+    item_codes = sae.encode(model.item_vectors.detach())[0].numpy()
+    users = planted_split.sae_test_users[:60]
+    for genre in labels.columns:
+        neuron = int(concept_neuron(item_codes, labels, genre)["neuron"])
+        assert neuron == list(labels.columns).index(genre)
+        scores = steer_users(model, sae, users, neuron, [0.0, 2.0, 4.0], model.item_vectors.detach(), mode="add")
+        lift = (scores[level_name(4)] - scores[level_name(0)]).mean(dim=0).numpy()
+        lift_per_genre = {other: lift[labels[other].to_numpy()].mean() for other in labels.columns}
+        assert max(lift_per_genre, key=lift_per_genre.get) == genre
+        assert lift_per_genre[genre] > lift[~labels[genre].to_numpy()].mean()
+        shares = label_shares(scores, labels)[genre]
+        assert shares[level_name(0)] < shares[level_name(2)] < shares[level_name(4)]
+
+
+def test_promotion_changes_only_the_promoted_item(planted_recommender: TrainedRecommender) -> None:
+    model = planted_recommender.model
+    sae = random_sae(planted_recommender.config.model, model.user_vectors.shape[1])
+    base = sae(model.item_vectors.detach()).reconstruction
+    users, item, levels = np.array([0, 5, 9, 11]), 17, [0.0, 3.0]
+    ranks = promote_item(model, sae, item, 4, levels, users, base)
+    ids = torch.from_numpy(users)
+    edited = steered_vectors(sae, model.item_vectors[item : item + 1].detach(), 4, levels)[:, 0]
+    replacements = {RECONSTRUCTION: base[item], **{level_name(v): edited[k] for k, v in enumerate(levels)}}
+    for condition, vector in replacements.items():
+        table = base.clone()
+        table[item] = vector  # every other row stays as it was
+        scores = score_all(model, None, table, ids)
+        expected = 1 + (scores > scores[:, item : item + 1]).sum(dim=1) + (scores[:, :item] == scores[:, item : item + 1]).sum(dim=1)
+        assert ranks[condition].tolist() == expected.tolist()
+    full_order = torch.argsort(score_all(model, users=ids), dim=1, descending=True, stable=True)
+    assert ranks[ORIGINAL].tolist() == ((full_order == item).float().argmax(dim=1) + 1).tolist()
+
+
+def test_promotion_success_counts_users_who_start_outside() -> None:
+    ranks = pd.DataFrame({ORIGINAL: [5, 25, 100, 40], "level=1": [3, 30, 31, 2]})
+    success = promotion_success(ranks)
+    # three users start outside the top 20 (25, 100, 40): one of them is already inside the top 30
+    assert success[ORIGINAL] == pytest.approx(1 / 3)
+    assert success["level=1"] == pytest.approx(2 / 3)  # ranks 30 and 2 are in, 31 is not
+    with pytest.raises(ValueError, match="already ranks the item"):
+        promotion_success(pd.DataFrame({ORIGINAL: [1, 2]}))
+
+
+def test_label_shares_and_ndcg_by_hand(planted_split: Split) -> None:
+    labels = pd.DataFrame({"a": [True, False, True, False], "b": [False, True, True, False]})
+    scores = {"x": torch.tensor([[4.0, 3.0, 2.0, 1.0], [1.0, 2.0, 3.0, 4.0]])}
+    assert per_user_shares(scores["x"], labels, 2).tolist() == [[0.5, 0.5], [0.5, 0.5]]
+    assert label_shares(scores, labels, 3).loc["x"].tolist() == pytest.approx([0.5, 2 / 3])
+    users = planted_split.sae_test_users[:5]
+    random_scores = {"x": torch.randn(5, planted_split.n_items, generator=torch.Generator().manual_seed(0))}
+    table = dose_response(random_scores, _planted_like_labels(planted_split.n_items), "g0", planted_split, users)
+    expected = ranking_metrics(random_scores["x"], planted_split.test_positives[users], planted_split.train_matrix()[users], (10,))
+    assert table.loc["x", "ndcg@10"] == expected["ndcg@10"]
+    assert table.loc["x", "share"] == table.loc["x", "share.g0"]
+
+
+def _planted_like_labels(n_items: int) -> pd.DataFrame:
+    return pd.DataFrame({"g0": np.arange(n_items) % 2 == 0, "g1": np.arange(n_items) % 3 == 0})
+
+
+def test_audiences_by_hand() -> None:
+    history = sp.csr_matrix(np.array([[1, 1, 0, 0], [1, 0, 0, 0], [0, 0, 0, 0], [0, 1, 1, 1]]))
+    labels = pd.DataFrame({"a": [True, False, False, True], "b": [False, True, True, False]})
+    assert history_share(history, labels, "a").tolist() == [0.5, 1.0, 0.0, 1 / 3]
+    assert top_fans(history, labels, "a", [3, 2, 0, 1], 3).tolist() == [1, 0, 3]
+    with pytest.raises(ValueError, match="Unknown label 'c'"):
+        top_fans(history, labels, "c", [0], 1)
+
+
+def test_fan_neuron_is_the_spearman_argmax() -> None:
+    rng = np.random.default_rng(0)
+    codes = rng.random((50, 5))
+    codes[:, 4] = 0.0  # silent: can never be chosen
+    fandom = codes[:, 2] ** 3 + 0.05 * rng.random(50)
+    choice = fan_neuron(codes, fandom)
+    expected = [stats.spearmanr(codes[:, j], fandom)[0] for j in range(4)]
+    assert choice["neuron"] == int(np.argmax(expected))
+    assert choice["spearman"] == pytest.approx(max(expected))
+    with pytest.raises(ValueError, match="No neuron varies"):
+        fan_neuron(np.zeros((5, 3)), np.arange(5))
+
+
+def test_concept_neuron_reads_each_neuron_as_the_concept() -> None:
+    labels = pd.DataFrame({"a": np.arange(30) < 10, "b": np.arange(30) >= 25})
+    codes = np.zeros((30, 3))
+    codes[:10, 1] = np.arange(10, 0, -1)  # neuron 1: the ten "a" items first
+    codes[25:, 2] = 1.0  # neuron 2: the five "b" items, then "a" items by index
+    reading = concept_neuron(codes, labels, "a")
+    assert (reading["neuron"], reading["purity@10"], reading["qualifies"]) == (1, 1.0, True)
+    weak = concept_neuron(codes, labels, "b")
+    assert (weak["neuron"], weak["purity@10"], weak["qualifies"]) == (2, 0.5, True)
+    table = concept_readings(codes, codes, sp.identity(30, format="csr"), labels, ["a", "b"], np.arange(30))
+    assert table.loc["a", "item_neuron"] == 1 and table.loc["b", "user_neuron"] == 2
+
+
+def test_result_keys_and_helpers() -> None:
+    table = pd.DataFrame({"share": [0.5, 0.25], "ndcg@10": [0.1, 0.2], "share.Children's": [0.5, 0.25]},
+                         index=["original", "level=-1.5"])
+    values = result_values("ml1m.mf.nudge.childrens", table)
+    assert values["ml1m.mf.nudge.childrens.level=-1.5.share"] == 0.25
+    assert values["ml1m.mf.nudge.childrens.original.share.childrens"] == 0.5
+    assert slug("Sci-Fi") == "scifi" and level_name(4.0) == "level=4" and level_name(-0.5) == "level=-0.5"
+    assert levels_of(table.index).to_dict() == {"level=-1.5": -1.5}
+
+
+def test_typical_user_and_titles() -> None:
+    labels = pd.DataFrame({"kids": [True, True, False, False]})
+    before = torch.tensor([[0.0, 0.0, 2.0, 1.0]] * 3)
+    after = torch.tensor([[2.0, 0.0, 1.0, 0.0], [2.0, 3.0, 0.0, 0.0], [0.0, 0.0, 2.0, 1.0]])
+    # changes in the kids' share of the top 2 (of 4 items): +0.5, +1.0, 0 → median +0.5, row 0
+    assert typical_user(before, after, labels, "kids", top_n=2) == 0
+    titles = pd.Series(["A", "B", "C", "D"])
+    shown = top_titles({"before": before, "after": after}, 1, titles, labels["kids"], n=2)
+    assert shown["before"].tolist() == ["C", "D"] and shown["after"].tolist() == ["● B", "● A"]
+
+
+def test_numpy_values_are_written_as_plain_json(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("RECSAE_RESULTS_DIR", str(tmp_path))
+    path = write_results("x", {"a": np.int64(3), "b": np.bool_(True), "c": np.float64(0.5)})
+    assert path.read_text() == '{\n "a": 3,\n "b": true,\n "c": 0.5\n}\n'
