@@ -14,7 +14,7 @@ neurons or on their order.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -246,6 +246,42 @@ def summarise(table: pd.DataFrame) -> dict[str, float]:
         "median_purity@10": float(labelled["purity@10"].median()),
         "pure@10": int((labelled["purity@10"] >= PURE).sum()),
         "median_auc": float(labelled["auc"].median()),
+    }
+
+
+def landmark_neurons(table: pd.DataFrame, eras: int = 3, common_decade: str = "1990s") -> dict[str, int]:
+    """The neurons worth a decade profile (PAPER §8.4), named for a figure: the ``eras``
+    neurons whose top items are most concentrated in one decade other than ``common_decade``
+    (the catalogue's own majority, which marks no era), then the neuron with the most popular
+    top 50. ``table`` is a ``neuron_table`` with item decades and popularity ranks."""
+    popular = int(table["popularity_rank@50"].idxmin())
+    others = table.drop(index=popular)
+    temporal = others[others["decade"] != common_decade].sort_values("decade_share", ascending=False, kind="stable")
+    named = {f"#{neuron} {row['label']}, {row['decade']}": int(neuron) for neuron, row in temporal.head(eras).iterrows()}
+    named[f"#{popular} {table.loc[popular, 'label']}, most popular"] = popular
+    return named
+
+
+def neuron_result_values(prefix: str, table: pd.DataFrame) -> dict[str, str | float]:
+    """Result keys ``<prefix>.neuron=<j>.<reading>`` of a ``neuron_table``: every neuron's label
+    and, where defined (labelled neurons), its purity@K and AUC."""
+    values: dict[str, str | float] = {}
+    for neuron, row in table.iterrows():
+        values[f"{prefix}.neuron={neuron}.label"] = str(row["label"])
+        for name in (*(f"purity@{k}" for k in PURITY_DEPTHS), "auc"):
+            if pd.notna(row[name]):
+                values[f"{prefix}.neuron={neuron}.{name}"] = float(row[name])
+    return values
+
+
+def summary_result_values(prefix: str, summary: Mapping[str, float]) -> dict[str, float | int]:
+    """Result keys of one ``summarise`` row: ``<prefix>.purity@10.median``, ``.auc.median``,
+    ``.labelled`` and ``.pure@10``."""
+    return {
+        f"{prefix}.purity@10.median": float(summary["median_purity@10"]),
+        f"{prefix}.auc.median": float(summary["median_auc"]),
+        f"{prefix}.labelled": int(summary["labelled"]),
+        f"{prefix}.pure@10": int(summary["pure@10"]),
     }
 
 

@@ -19,6 +19,8 @@ import os
 from collections.abc import Callable, Iterator
 
 import torch
+import torch._dynamo.exc
+import torch._inductor.exc
 from torch import Tensor, nn
 from torch.func import functional_call, grad_and_value
 
@@ -29,7 +31,15 @@ COMPILE_ENV = "RECSAE_COMPILE"
 
 STEPS_PER_CALL = 4
 """Consecutive batches one compiled call trains on: more amortises the call overhead, but the
-compilation grows with the unrolled graph (about 20 s at 4)."""
+compilation grows with the unrolled graph (25–35 s at 4 on a 2-core CPU with a cold cache)."""
+
+COMPILER_ERRORS: tuple[type[BaseException], ...] = (
+    torch._dynamo.exc.TorchDynamoException,  # tracing and backend failures, inductor's included
+    torch._inductor.exc.CppCompileError,
+    OSError,  # no compiler executable, or one that cannot be run
+)
+"""What a missing or broken C++ toolchain raises from the first compiled call; any other error
+is a real failure of the step and propagates unchanged."""
 
 ADAM_BETAS = (0.9, 0.999)
 ADAM_EPS = 1e-8
@@ -52,7 +62,10 @@ class _Objective(nn.Module):
         # it, so a β or λ sweep compiles once.
         self.weights = LossWeights(*(torch.tensor(float(w)) for w in sae.config.loss_weights))
 
-    def forward(self, users: Tensor, items: Tensor, user_vectors: Tensor, item_vectors: Tensor) -> tuple[Tensor, ...]:
+    def forward(
+        self, users: Tensor, items: Tensor, user_vectors: Tensor, item_vectors: Tensor
+    ) -> tuple[Tensor, tuple[Tensor, Tensor, Tensor]]:
+        """The total loss, with (loss terms [4], user codes, item codes) detached as auxiliaries."""
         terms = total_loss(self.sae, self.model, users, items, user_vectors, item_vectors, self.weights)
         parts = torch.stack([terms.total, terms.embedding, terms.prediction, terms.sparsity]).detach()
         return terms.total, (parts, terms.user_codes.detach(), terms.item_codes.detach())
@@ -100,7 +113,7 @@ class AdamTrainer:
         if self.compiled is not None and users.shape == (STEPS_PER_CALL, self.batch_size):
             try:
                 return self.compiled(users, items)
-            except Exception as error:  # a missing or failing C++ toolchain surfaces here
+            except COMPILER_ERRORS as error:
                 raise RuntimeError(
                     f"Compiling the SAE training step failed ({type(error).__name__}); set "
                     f"{COMPILE_ENV}=0 to train with the eager step instead."
@@ -119,7 +132,7 @@ class AdamTrainer:
         user_vectors = self.scale(self.user_table.index_select(0, users))
         item_vectors = self.scale(self.item_table.index_select(0, items))
 
-        def loss(params: dict[str, Tensor]) -> tuple[Tensor, tuple[Tensor, ...]]:
+        def loss(params: dict[str, Tensor]) -> tuple[Tensor, tuple[Tensor, Tensor, Tensor]]:
             return functional_call(self.objective, params, (users, items, user_vectors, item_vectors))
 
         grads, (_, (parts, user_codes, item_codes)) = grad_and_value(loss, has_aux=True)(self.params)

@@ -9,6 +9,7 @@ fidelity against sparsity, and reads fidelity off that curve at the paper's own 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import replace
 
@@ -17,11 +18,13 @@ import torch
 
 from recsae.datasets import load
 from recsae.fidelity_eval import fidelity
+from recsae.interactions import Interactions
+from recsae.models import TwoTower
 from recsae.monosemanticity import monosemanticity
 from recsae.paper import reported
 from recsae.sae_training import SAERunConfig, sae
-from recsae.split import split
-from recsae.training import recommender
+from recsae.split import Split, split
+from recsae.training import RecommenderConfig, recommender
 
 BETAS = (0.0, 1.0, 2.0, 5.0, 10.0)
 """The β grid of the paper's ablation (PAPER §8.3)."""
@@ -74,9 +77,7 @@ def measure(run: SAERunConfig) -> dict[str, float]:
     epoch's dead-latent share and explained variance.
     """
     trained_sae = sae(run)
-    model = recommender(run.recommender).model
-    data = load(run.recommender.dataset)
-    held_out = split(data, run.recommender.split)
+    model, data, held_out = _frozen_setting(run.recommender)
     item_codes, _ = trained_sae.sae.encode(model.item_vectors)
     result = fidelity(model, trained_sae.sae, held_out, data.matrix())
     unmasked = fidelity(model, trained_sae.sae, held_out, None)
@@ -84,6 +85,14 @@ def measure(run: SAERunConfig) -> dict[str, float]:
     result["ms_score"] = monosemanticity(item_codes, model.item_vectors).mean
     result.update({name: trained_sae.history[-1][name] for name in HEALTH})
     return result
+
+
+@functools.lru_cache(maxsize=4)
+def _frozen_setting(config: RecommenderConfig) -> tuple[TwoTower, Interactions, Split]:
+    """The recommender, its data and its split, loaded once per configuration: a sweep
+    measures tens of SAEs on the same frozen recommender."""
+    data = load(config.dataset)
+    return recommender(config).model, data, split(data, config.split)
 
 
 def measure_all(runs: Mapping[Hashable, SAERunConfig]) -> pd.DataFrame:
@@ -137,3 +146,24 @@ def at_sparsity_per_scheme(table: pd.DataFrame, l0_items: float) -> dict[str, pd
         if (rows["l0_items"] <= l0_items).any():
             readings[scheme] = at_sparsity(rows, l0_items)
     return readings
+
+
+def beside_paper_at_sparsity(readings: Mapping[tuple[str, str], pd.Series]) -> pd.DataFrame:
+    """Readings at the paper's sparsity, one row per (backbone, scheme) with backbones as
+    "MF"/"NCF", beside the paper's item L0 (PAPER §5.4) and its β = 10 RBO and τ (PAPER §8.3)."""
+    table = pd.DataFrame(readings).T
+    models = [model.lower() for model, _ in table.index]
+    paper = {
+        "paper l0_items": "sae.l0_item", "paper rbo (β = 10)": "beta=10.rbo", "paper τ (β = 10)": "beta=10.kendall_tau",
+    }
+    for column, key in paper.items():
+        table[column] = [reported(f"ml1m.{model}.{key}") for model in models]
+    return table[["l0_items", "paper l0_items", "rbo", "paper rbo (β = 10)", "kendall_tau", "paper τ (β = 10)"]]
+
+
+def best_scheme(readings: Mapping[tuple[str, str], pd.Series], model: str) -> str:
+    """The sparsity scheme whose reading at the paper's sparsity has the highest RBO for ``model``."""
+    schemes = [scheme for name, scheme in readings if name == model]
+    if not schemes:
+        raise ValueError(f"No reading for {model!r}; the readings cover {sorted({name for name, _ in readings})}.")
+    return max(schemes, key=lambda scheme: readings[(model, scheme)]["rbo"])

@@ -17,12 +17,15 @@ from recsae.concepts import (
     dominant_decade,
     group_activation,
     label_auc,
+    landmark_neurons,
     label_neurons,
     mean_popularity_rank,
+    neuron_result_values,
     neuron_table,
     purity,
     silent_neurons,
     summarise,
+    summary_result_values,
     top_items,
 )
 from recsae.interactions import Interactions
@@ -235,6 +238,35 @@ def test_summary_counts_only_labelled_neurons() -> None:
     assert summarise(table) == pytest.approx(
         {"neurons": 5, "labelled": 4, "median_purity@10": 0.85, "pure@10": 2, "median_auc": 0.8}
     )
+
+
+def test_landmark_neurons_pick_eras_outside_the_common_decade_and_the_most_popular() -> None:
+    table = pd.DataFrame({
+        "label": ["Drama", "Comedy", "Horror", "War", "Action"],
+        "decade": ["1990s", "1950s", "1980s", "1940s", "1970s"],
+        "decade_share": [0.95, 0.6, 0.8, 0.8, 0.3],
+        "popularity_rank@50": [900.0, 800.0, 120.0, 1500.0, 700.0],
+    })
+    # #2 is the most popular, so it is named for that and not for its era; #0's 1990s marks no era.
+    assert list(landmark_neurons(table, eras=2).items()) == [
+        ("#3 War, 1940s", 3), ("#1 Comedy, 1950s", 1), ("#2 Horror, most popular", 2),
+    ]
+
+
+def test_result_keys_of_the_concept_readings() -> None:
+    table = pd.DataFrame({
+        "label": ["Horror", UNLABELLED], "purity@10": [1.0, np.nan], "purity@20": [0.95, np.nan],
+        "purity@50": [0.9, np.nan], "auc": [0.98, np.nan],
+    })
+    assert neuron_result_values("ml1m.mf", table) == {
+        "ml1m.mf.neuron=0.label": "Horror", "ml1m.mf.neuron=0.purity@10": 1.0, "ml1m.mf.neuron=0.purity@20": 0.95,
+        "ml1m.mf.neuron=0.purity@50": 0.9, "ml1m.mf.neuron=0.auc": 0.98, "ml1m.mf.neuron=1.label": UNLABELLED,
+    }
+    summary = {"neurons": 22, "labelled": 20, "median_purity@10": 0.8, "pure@10": 11, "median_auc": 0.68}
+    assert summary_result_values("ml1m.mf.sae", summary) == {
+        "ml1m.mf.sae.purity@10.median": 0.8, "ml1m.mf.sae.auc.median": 0.68,
+        "ml1m.mf.sae.labelled": 20, "ml1m.mf.sae.pure@10": 11,
+    }
 
 
 def test_group_activation_is_relative_to_each_neurons_mean() -> None:

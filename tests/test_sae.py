@@ -299,15 +299,21 @@ def test_compiled_step_equals_the_eager_step() -> None:
         torch.testing.assert_close(value, expected)
 
 
-def test_failed_compilation_says_how_to_train_eagerly(monkeypatch: pytest.MonkeyPatch) -> None:
-    def no_compiler(function, **options):
+@pytest.mark.parametrize(("raised", "expected", "message"), [
+    (OSError("no C++ compiler"), RuntimeError, "set RECSAE_COMPILE=0"),
+    (ValueError("a bug in the step"), ValueError, "a bug in the step"),
+])
+def test_only_compiler_failures_suggest_training_eagerly(
+    monkeypatch: pytest.MonkeyPatch, raised: Exception, expected: type[Exception], message: str
+) -> None:
+    def failing_compile(function, **options):
         def fail(*args):
-            raise OSError("no C++ compiler")
+            raise raised
         return fail
 
-    monkeypatch.setattr(sae_step.torch, "compile", no_compiler)
+    monkeypatch.setattr(sae_step.torch, "compile", failing_compile)
     trainer = _trainer(small_config(), compiled=True)
-    with pytest.raises(RuntimeError, match="set RECSAE_COMPILE=0"):
+    with pytest.raises(expected, match=message):
         trainer(*_block(STEPS_PER_CALL, 9, seed=3))
 
 

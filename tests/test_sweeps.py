@@ -21,6 +21,8 @@ from recsae.sweeps import (
     TRADE_OFF_BETA,
     at_sparsity,
     at_sparsity_per_scheme,
+    beside_paper_at_sparsity,
+    best_scheme,
     beta_sweep,
     measure,
     paper_beta_table,
@@ -75,6 +77,22 @@ def test_paper_table_and_result_keys() -> None:
     assert result_values("ml1m.mf.beta=10", {"rbo": 0.5, "l0_items": 5, "l0_users": 6}) == {
         "ml1m.mf.beta=10.rbo": 0.5, "ml1m.mf.beta=10.l0_item": 5.0, "ml1m.mf.beta=10.l0_user": 6.0,
     }
+
+
+def test_readings_at_the_paper_sparsity_beside_the_paper() -> None:
+    readings = {
+        ("MF", "kl"): pd.Series({"l0_items": 3.8, "rbo": 0.40, "kendall_tau": 0.07}),
+        ("MF", "topk"): pd.Series({"l0_items": 5.0, "rbo": 0.58, "kendall_tau": 0.33}),
+        ("NCF", "topk"): pd.Series({"l0_items": 8.0, "rbo": 0.44, "kendall_tau": 0.09}),
+    }
+    table = beside_paper_at_sparsity(readings)
+    assert table.loc[("MF", "kl"), "paper l0_items"] == 5.38  # PAPER §5.4
+    assert table.loc[("NCF", "topk"), "paper rbo (β = 10)"] == 0.748  # PAPER §8.3
+    assert table.loc[("MF", "topk"), "paper τ (β = 10)"] == 0.315
+    assert table.loc[("MF", "topk"), "rbo"] == 0.58
+    assert best_scheme(readings, "MF") == "topk" and best_scheme(readings, "NCF") == "topk"
+    with pytest.raises(ValueError, match="No reading for 'LightGCN'"):
+        best_scheme(readings, "LightGCN")
 
 
 def test_measure_reports_fidelity_both_ways_and_training_health(
