@@ -339,3 +339,25 @@ def promotion_ranks(ranks: Mapping[str, pd.DataFrame], outside: int = 20, inside
     axes[0, 0].legend(fontsize="x-small")
     figure.tight_layout()
     return figure
+
+
+def control_effects(effects: Mapping[str, pd.DataFrame]) -> Figure:
+    """Per backbone: concepts (rows) × neurons (columns), the change in the concept's share of
+    the probe users' top 30 when that neuron is edited (``steering.control_neuron``). A concept
+    one neuron controls shows as a single dark cell in its row."""
+    figure, axes = plt.subplots(len(effects), 1, figsize=(10, 1.0 + 0.45 * sum(len(t) for t in effects.values())),
+                                squeeze=False)
+    limit = max(float(np.abs(table.to_numpy()).max()) for table in effects.values())
+    for axis, (name, table) in zip(axes[:, 0], effects.items()):
+        image = axis.imshow(table.to_numpy(), cmap="RdBu_r", vmin=-limit, vmax=limit, aspect="auto")
+        axis.set_xticks(range(table.shape[1]), [f"#{neuron}" for neuron in table.columns], fontsize="x-small")
+        axis.set_yticks(range(len(table)), table.index, fontsize="small")
+        for (row, column), value in np.ndenumerate(table.to_numpy()):
+            if abs(value) >= 0.05:
+                axis.text(column, row, f"{value:+.2f}", ha="center", va="center", fontsize=6,
+                          color="white" if abs(value) > 0.6 * limit else "black")
+        axis.grid(False)
+        axis.set_title(name, fontsize="small")
+        figure.colorbar(image, ax=axis, label="change in share", fraction=0.03)
+    figure.tight_layout()
+    return figure

@@ -1,8 +1,8 @@
 """Steering a frozen recommender by editing SAE codes, without retraining (PAPER §7).
 
-An edit encodes an embedding, changes one neuron of its code, decodes it with the statistics
-of the *same* vector (the MF form de-normalises with them, PAPER §10.11) and hands the result
-to the frozen recommender, which re-ranks every item. Three conditions are always scored
+An edit encodes an embedding, changes one or more neurons of its code, decodes it with the
+statistics of the *same* vector (the MF form de-normalises with them, PAPER §10.11) and hands
+the result to the frozen recommender, which re-ranks every item. Three conditions are always scored
 (PAPER §10.10): the original recommender, the unedited SAE reconstruction (the bar the
 official figures call "Original", PAPER §7.2) and the edited reconstruction at each level.
 
@@ -12,6 +12,9 @@ subtracts the neuron's decoder direction. Every level of a sweep is decoded in o
 For MF the effect of an edit is exact and linear: the score of (u, i) is p_u · q_i plus
 biases, and moving neuron j of u's code by δ moves p_u by δ · σ_u · w_j (``decode_delta``), so
 item i's score moves by δ · σ_u · (w_j · q_i). ``unit_effect`` computes that matrix.
+
+Which neuron to edit is read off what the neurons mean (``recsae.concepts``); ``control_neuron``
+adds the reading by effect: the neuron whose edit moves a concept furthest on probe users.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 import torch
+from numpy.typing import ArrayLike
 from torch import Tensor
 
 from recsae.metrics import ranking_metrics, top_k
@@ -39,49 +43,85 @@ TOP_N = 30
 
 NDCG_CUTOFF = 10
 
-EDITS: Mapping[str, Callable[[Tensor, Tensor], Tensor]] = {
-    "set": lambda activation, level: torch.broadcast_tensors(level, activation)[0],
-    "add": lambda activation, level: activation + level,
-    "scale": lambda activation, level: activation * level,
+Levels = Sequence[float] | Sequence[Sequence[float]]
+"""The levels of a sweep: one number per level for every edited neuron, or one number per neuron."""
+
+
+def _within_code_range(codes: Tensor, level: Tensor) -> Tensor:
+    """The paper's Last.FM convention (PAPER §7): a level given in the vector's own min-max
+    code range, ``min(z) + level · (max(z) − min(z))``, so that 1 matches the vector's
+    strongest neuron whatever the SAE's activation scale."""
+    low = codes.amin(dim=-1, keepdim=True)
+    return low + level * (codes.amax(dim=-1, keepdim=True) - low)
+
+
+EDITS: Mapping[str, Callable[[Tensor, Tensor, Tensor], Tensor]] = {
+    "set": lambda activation, level, codes: torch.broadcast_tensors(level, activation)[0],
+    "add": lambda activation, level, codes: activation + level,
+    "scale": lambda activation, level, codes: activation * level,
+    "range": lambda activation, level, codes: torch.broadcast_tensors(_within_code_range(codes, level), activation)[0],
 }
-"""How a level changes a neuron's activation: replace it (the paper's edit), shift it or scale it."""
+"""How a level changes the edited activations (each gets the activations of the edited neurons,
+the level and the whole code): replace them (the paper's ML-1M edit), shift them, scale them,
+or replace them by a point of the vector's own code range (the paper's Last.FM edit)."""
 
 
-def level_name(level: float) -> str:
-    """Condition name of one level, as used in result keys: ``level=-1.5``."""
-    return f"level={level:g}"
+def level_name(level: float | Sequence[float]) -> str:
+    """Condition name of one level, as used in result keys: ``level=-1.5``, or ``level=2,-1``
+    for a level with one number per edited neuron."""
+    values = [level] if np.ndim(level) == 0 else list(level)
+    return "level=" + ",".join(f"{float(value):g}" for value in values)
 
 
 def levels_of(conditions: pd.Index) -> pd.Series:
-    """The level of every ``level=…`` condition, indexed by condition (baselines left out)."""
+    """The level of every ``level=…`` condition, indexed by condition (baselines left out);
+    for sweeps with one number per level."""
     names = [name for name in conditions if str(name).startswith("level=")]
     return pd.Series([float(name.split("=", 1)[1]) for name in names], index=names, dtype=np.float64)
 
 
-def edit_codes(codes: Tensor, neuron: int, levels: Sequence[float], mode: str = "set") -> Tensor:
-    """Copies of ``codes`` [..., m], one per level, with ``neuron`` edited: [len(levels), ..., m]."""
+def edit_codes(
+    codes: Tensor, neurons: int | Sequence[int], levels: Levels, mode: str = "set"
+) -> Tensor:
+    """Copies of ``codes`` [..., m], one per level, with ``neurons`` edited: [len(levels), ..., m].
+
+    ``neurons`` is one neuron or several; each level is one number for all of them or one
+    number per neuron. The other neurons keep their activations.
+    """
     if mode not in EDITS:
         raise ValueError(f"Unknown edit mode {mode!r}; choose one of {sorted(EDITS)}.")
+    chosen = [int(neurons)] if np.ndim(neurons) == 0 else [int(neuron) for neuron in neurons]
     width = codes.shape[-1]
-    if not 0 <= neuron < width:
-        raise ValueError(f"Neuron {neuron} does not exist; the SAE has neurons 0 to {width - 1}.")
-    level_tensor = torch.as_tensor(list(levels), dtype=codes.dtype).reshape(-1, *([1] * (codes.dim() - 1)))
+    outside = [neuron for neuron in chosen if not 0 <= neuron < width]
+    if outside or not chosen or len(set(chosen)) != len(chosen):
+        raise ValueError(f"Edit distinct existing neurons; got {chosen}, and the SAE has neurons 0 to {width - 1}.")
+    level_tensor = torch.as_tensor(np.asarray(levels, dtype=np.float64), dtype=codes.dtype)
+    if level_tensor.dim() == 1:
+        level_tensor = level_tensor[:, None]
+    if level_tensor.dim() != 2 or level_tensor.shape[1] not in (1, len(chosen)):
+        raise ValueError(
+            f"Give each level as one number or as one number per edited neuron ({len(chosen)}); "
+            f"got levels of shape {tuple(level_tensor.shape)}."
+        )
+    level_tensor = level_tensor.reshape(len(level_tensor), *([1] * (codes.dim() - 1)), -1)
+    index = torch.tensor(chosen)
     edited = codes.expand(len(level_tensor), *codes.shape).clone()
-    edited[..., neuron] = EDITS[mode](codes[..., neuron], level_tensor)
+    edited[..., index] = EDITS[mode](codes[..., index], level_tensor, codes)
     return edited
 
 
 @torch.no_grad()
 def steered_vectors(
-    sae: SparseAutoencoder, vectors: Tensor, neuron: int, levels: Sequence[float], mode: str = "set"
+    sae: SparseAutoencoder, vectors: Tensor, neurons: int | Sequence[int], levels: Levels, mode: str = "set"
 ) -> Tensor:
-    """Decoded embeddings [len(levels), ..., d] of ``vectors`` [..., d] with one neuron edited.
+    """Decoded embeddings [len(levels), ..., d] of ``vectors`` [..., d] with ``neurons`` edited
+    (``edit_codes``).
 
     Each vector is decoded with its own normalisation statistics (MF form), so an edit that
     changes nothing returns exactly the SAE's reconstruction.
     """
     codes, stats = sae.encode(vectors)
-    return sae.decode(edit_codes(codes, neuron, levels, mode), stats)
+    return sae.decode(edit_codes(codes, neurons, levels, mode), stats)
 
 
 @torch.no_grad()
@@ -124,12 +164,12 @@ def steer_users(
     model: TwoTower,
     sae: SparseAutoencoder,
     users: np.ndarray,
-    neuron: int,
-    levels: Sequence[float],
+    neurons: int | Sequence[int],
+    levels: Levels,
     item_vectors: Tensor,
     mode: str = "set",
 ) -> dict[str, Tensor]:
-    """Scores [users, items] of every condition when ``neuron`` of each user's code is edited.
+    """Scores [users, items] of every condition when ``neurons`` of each user's code are edited.
 
     ``original`` scores the model's own user and item embeddings; ``reconstruction`` and the
     levels score the reconstructed or edited users against ``item_vectors``
@@ -138,7 +178,7 @@ def steer_users(
     ids = torch.from_numpy(np.asarray(users)).long()
     user_vectors = model.user_vectors[ids].detach()
     codes, stats = sae.encode(user_vectors)
-    decoded = sae.decode(edit_codes(codes, neuron, levels, mode), stats)
+    decoded = sae.decode(edit_codes(codes, neurons, levels, mode), stats)
     stacked = torch.cat([sae.decode(codes, stats), decoded.reshape(-1, decoded.shape[-1])])
     scores = score_all(model, stacked, item_vectors, users=ids.repeat(len(levels) + 1))
     per_condition = scores.reshape(len(levels) + 1, len(ids), -1)
@@ -184,34 +224,42 @@ def dose_response(
 
 
 @torch.no_grad()
-def promote_item(
+def promoted_scores(
     model: TwoTower,
     sae: SparseAutoencoder,
     item: int,
-    neuron: int,
-    levels: Sequence[float],
+    neurons: int | Sequence[int],
+    levels: Levels,
     users: np.ndarray,
     item_vectors: Tensor,
-) -> pd.DataFrame:
-    """1-based rank of ``item`` in each user's ranking of all items, per condition (PAPER §7.1).
+    mode: str = "set",
+) -> dict[str, Tensor]:
+    """Scores [users, items] of every condition when ``neurons`` of ``item``'s code are edited
+    (PAPER §7.1).
 
     Only the promoted item's embedding changes: ``reconstruction`` replaces it by its SAE
     reconstruction and each level by its edited reconstruction, while the other items keep
-    ``item_vectors`` (``base_item_vectors``) and the users their own embeddings. Ties rank
-    below lower item ids, as in ``top_k``. Rows are users, columns conditions.
+    ``item_vectors`` (``base_item_vectors``) and the users their own embeddings. ``original``
+    is the model on its own embeddings.
     """
     ids = torch.from_numpy(np.asarray(users)).long()
     user_vectors = model.user_vectors[ids].detach()
     target = model.item_vectors[item : item + 1].detach()
-    replacements = torch.cat([sae(target).reconstruction, steered_vectors(sae, target, neuron, levels)[:, 0]])
+    replacements = torch.cat([sae(target).reconstruction, steered_vectors(sae, target, neurons, levels, mode)[:, 0]])
     others = score_all(model, user_vectors, item_vectors, users=ids)
     target_scores = model.logit_matrix(user_vectors, replacements, ids, torch.full((len(replacements),), item))
-    ranks = {ORIGINAL: _rank_of(score_all(model, users=ids), item)}
+    scores = {ORIGINAL: score_all(model, users=ids)}
     for column, name in enumerate([RECONSTRUCTION, *(level_name(level) for level in levels)]):
-        scores = others.clone()
-        scores[:, item] = target_scores[:, column]
-        ranks[name] = _rank_of(scores, item)
-    return pd.DataFrame(ranks, index=pd.Index(np.asarray(users), name="user"))
+        scores[name] = others.clone()
+        scores[name][:, item] = target_scores[:, column]
+    return scores
+
+
+def item_ranks(scores: Mapping[str, Tensor], item: int, users: np.ndarray) -> pd.DataFrame:
+    """1-based rank of ``item`` in each user's ranking of all items (rows: ``users``, columns:
+    the conditions of ``scores``), ties ranking below lower item ids as in ``top_k``."""
+    return pd.DataFrame({name: _rank_of(score, item) for name, score in scores.items()},
+                        index=pd.Index(np.asarray(users), name="user"))
 
 
 def _rank_of(scores: Tensor, item: int) -> np.ndarray:
@@ -221,43 +269,122 @@ def _rank_of(scores: Tensor, item: int) -> np.ndarray:
     return (ahead + 1).numpy()
 
 
-def promotion_success(ranks: pd.DataFrame, outside: int = 20, inside: int = 30) -> pd.Series:
-    """Per condition, the fraction of users with the item outside their top ``outside`` in the
-    original recommender who have it inside their top ``inside`` (PAPER §7.1, ML-1M: 20 → 30).
+def promotion_success(
+    ranks: pd.DataFrame, outside: int = 20, inside: int = 30, start: str = ORIGINAL
+) -> pd.Series:
+    """Per condition, the fraction of users with the item outside their top ``outside`` under
+    the ``start`` condition who have it inside their top ``inside`` (PAPER §7.1, ML-1M: 20 → 30).
 
-    The official code counts 0-based ranks, which makes these the top 21 and top 31, and takes
-    the level-0 edit as the starting point; we use 1-based ranks and the original recommender.
+    We start from the original recommender and count ranks from 1. The official code starts
+    from the level-0 edit and counts from 0, which makes its thresholds the top 21 and top 31:
+    ``official_promotion_success``.
     """
     if inside < outside:
         raise ValueError(f"inside ({inside}) must be at least outside ({outside}).")
-    out = ranks[ORIGINAL] > outside
+    if start not in ranks:
+        raise ValueError(f"No {start!r} condition to start from; the ranks have {list(ranks.columns)}.")
+    out = ranks[start] > outside
     if not out.any():
         raise ValueError(f"Every user already ranks the item within the top {outside}; choose another item or audience.")
     return (ranks[out] <= inside).mean().rename("success")
+
+
+def official_promotion_success(ranks: pd.DataFrame) -> pd.Series:
+    """The official ML-1M promotion measure (PAPER §7.1): users outside the 0-based top 20 at
+    level 0 (neuron set to 0), and inside the 0-based top 30 after; needs a level-0 condition."""
+    return promotion_success(ranks, 21, 31, start=level_name(0)).rename("official_success")
 
 
 def user_dose_response(
     model: TwoTower,
     sae: SparseAutoencoder,
     users: np.ndarray,
-    neuron: int,
-    levels: Sequence[float],
+    neurons: int | Sequence[int],
+    levels: Levels,
     item_vectors: Tensor,
     labels: pd.DataFrame,
     target: str,
     held_out: Split,
+    mode: str = "set",
 ) -> tuple[pd.DataFrame, dict[str, Tensor]]:
     """A user-side case study in one call: ``steer_users`` and its ``dose_response`` table,
     returned with the scores for a closer look at single users."""
-    scores = steer_users(model, sae, users, neuron, levels, item_vectors)
+    scores = steer_users(model, sae, users, neurons, levels, item_vectors, mode)
     return dose_response(scores, labels, target, held_out, users), scores
 
 
+def neuron_scale(codes: ArrayLike, neuron: int, audience: ArrayLike) -> pd.Series:
+    """Where a level stands on ``neuron``'s own scale: its median activation over the
+    ``audience`` rows of ``codes`` (the vectors to be edited), and its 99th percentile and
+    maximum over all rows. Levels are raw activations (PAPER §7), and each SAE has its own
+    scale, so "set to 1" is a mild cut for one SAE and a deep one for another."""
+    column = np.asarray(codes)[:, neuron]
+    return pd.Series({
+        "audience median": float(np.median(column[np.asarray(audience)])),
+        "99th percentile": float(np.percentile(column, 99)),
+        "max": float(column.max()),
+    }, name=neuron)
+
+
+def control_neuron(
+    model: TwoTower,
+    sae: SparseAutoencoder,
+    probe_users: np.ndarray,
+    item_vectors: Tensor,
+    labels: pd.DataFrame,
+    label: str,
+    level: float,
+    mode: str = "set",
+) -> pd.Series:
+    """The control reading of a concept: the neuron whose user-side edit to ``level`` moves
+    ``label``'s share of the probe users' top 30 furthest from their unedited reconstruction,
+    up for a positive level and down for a negative one (ties to the lower index).
+
+    The other two readings (``recsae.concepts.concept_readings``) say which neuron *describes*
+    a concept; this one asks which neuron *controls* it, measured on probe users who must be
+    disjoint from the audience the edit is then reported on (the SAE training users, say).
+    Returns ``neuron``, its ``effect`` (change in share) and ``effects``, one per neuron.
+    """
+    if level == 0:
+        raise ValueError("A control reading needs a non-zero level: positive to raise the concept, negative to lower it.")
+    if label not in labels:
+        raise ValueError(f"Unknown label {label!r}; the labels are {list(labels.columns)}.")
+    edited = level_name(level)
+    effects = np.empty(sae.config.width)
+    for neuron in range(sae.config.width):
+        scores = steer_users(model, sae, probe_users, neuron, [level], item_vectors, mode)
+        shares = label_shares({name: scores[name] for name in (RECONSTRUCTION, edited)}, labels[[label]])[label]
+        effects[neuron] = shares[edited] - shares[RECONSTRUCTION]
+    best = int(np.argmax(np.sign(level) * effects))
+    return pd.Series({"neuron": best, "effect": float(effects[best]), "effects": effects}, name=label, dtype=object)
+
+
 def promotion_table(ranks: pd.DataFrame, outside: int = 20, inside: int = 30) -> pd.DataFrame:
-    """Per condition: ``promotion_success`` and the audience's median rank of the item."""
-    return pd.DataFrame({
-        "success": promotion_success(ranks, outside, inside), "median_rank": ranks.median(),
-    }).rename_axis("condition")
+    """Per condition: ``promotion_success``, the official measure where the sweep has level 0
+    (``official_promotion_success``) and the audience's median rank of the item."""
+    columns = [promotion_success(ranks, outside, inside)]
+    if level_name(0) in ranks:
+        columns.append(official_promotion_success(ranks))
+    return pd.concat([*columns, ranks.median().rename("median_rank")], axis=1).rename_axis("condition")
+
+
+def against_paper(table: pd.DataFrame, column: str, paper: pd.Series, level: float) -> pd.Series:
+    """A case study at the paper's strongest ``level`` (PAPER §8.5): ``column`` (a genre share
+    or the promotion success) under the original recommender, the unedited reconstruction and
+    the edit, the paper's value at that level, whether ``column`` never falls as the level
+    rises over the whole sweep, and the group's NDCG@10 before and after."""
+    levels = levels_of(table.index).sort_values()
+    curve = table.loc[levels.index, column]
+    edited = level_name(level)
+    return pd.Series({
+        "original": float(table.loc[ORIGINAL, column]),
+        "reconstruction": float(table.loc[RECONSTRUCTION, column]),
+        "edited": float(curve[edited]),
+        "paper": float(paper.get(edited, np.nan)),
+        "monotone": bool(curve.is_monotonic_increasing),
+        "ndcg@10 original": float(table.loc[ORIGINAL, "ndcg@10"]),
+        "ndcg@10 edited": float(table.loc[edited, "ndcg@10"]),
+    }, name=edited, dtype=object)
 
 
 def top_titles(

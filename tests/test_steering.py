@@ -18,15 +18,21 @@ from recsae.split import Split
 from recsae.steering import (
     ORIGINAL,
     RECONSTRUCTION,
+    against_paper,
     closed_form_gap,
+    control_neuron,
     dose_response,
     edit_codes,
     label_shares,
     level_name,
     levels_of,
+    neuron_scale,
+    official_promotion_success,
     per_user_shares,
-    promote_item,
+    item_ranks,
+    promoted_scores,
     promotion_success,
+    promotion_table,
     result_values,
     slug,
     steer_users,
@@ -59,10 +65,34 @@ def test_edit_modes_change_only_the_neuron() -> None:
     assert torch.equal(codes, torch.tensor([[0.0, 2.0, 1.0], [3.0, 0.5, 0.0]])), "the input must not change"
 
 
+def test_several_neurons_take_one_level_or_one_each() -> None:
+    codes = torch.tensor([[0.0, 2.0, 1.0, 4.0], [3.0, 0.5, 0.0, 1.0]])
+    shared = edit_codes(codes, [0, 2], [5.0, -1.0])
+    assert torch.equal(shared[:, :, [0, 2]], torch.tensor([[[5.0, 5.0]] * 2, [[-1.0, -1.0]] * 2]))
+    assert torch.equal(shared[:, :, [1, 3]], codes[:, [1, 3]].expand(2, 2, 2))
+    each = edit_codes(codes, [2, 0], [[1.0, 2.0]], "add")[0]
+    assert torch.equal(each, torch.tensor([[2.0, 2.0, 2.0, 4.0], [5.0, 0.5, 1.0, 1.0]]))
+    assert level_name([2.0, -1.0]) == "level=2,-1" and level_name(np.float64(0.5)) == "level=0.5"
+
+
+def test_range_levels_are_points_of_each_codes_own_range() -> None:
+    """The paper's Last.FM convention: z_j = min(z) + v (max(z) − min(z)), per vector."""
+    codes = torch.tensor([[0.0, 2.0, 1.0, 4.0], [3.0, 0.5, 1.0, 1.0]])
+    edited = edit_codes(codes, 1, [0.0, 0.5, 2.0], "range")
+    # row 0 spans 0 … 4, row 1 spans 0.5 … 3
+    assert torch.equal(edited[:, :, 1], torch.tensor([[0.0, 0.5], [2.0, 1.75], [8.0, 5.5]]))
+    assert torch.equal(edited[:, :, [0, 2, 3]], codes[:, [0, 2, 3]].expand(3, 2, 3))
+    assert torch.equal(edit_codes(codes[1], [0, 3], [1.0], "range")[0], torch.tensor([3.0, 0.5, 1.0, 3.0]))
+
+
 def test_bad_edits_are_refused() -> None:
     codes = torch.zeros(2, 3)
     with pytest.raises(ValueError, match="neurons 0 to 2"):
         edit_codes(codes, 3, [1.0])
+    with pytest.raises(ValueError, match="distinct existing neurons"):
+        edit_codes(codes, [1, 1], [1.0])
+    with pytest.raises(ValueError, match="one number per edited neuron \\(2\\)"):
+        edit_codes(codes, [0, 1], [[1.0, 2.0, 3.0]])
     with pytest.raises(ValueError, match="Unknown edit mode"):
         edit_codes(codes, 0, [1.0], "multiply")
 
@@ -93,6 +123,10 @@ def test_the_mf_closed_form_equals_the_measured_change(form: str) -> None:
     scores = steer_users(model, sae, users, 7, [-1.5, 2.0], model.item_vectors)
     effect = unit_effect(sae, model.user_vectors[users], 7, model.item_vectors)
     assert torch.allclose(scores[level_name(2)] - scores[level_name(-1.5)], 3.5 * effect, atol=1e-5)
+    # Edits of several neurons add up: +1 on neuron 7 and −2 on neuron 2.
+    pair = steer_users(model, sae, users, [7, 2], [[1.0, -2.0], [0.0, 0.0]], model.item_vectors, mode="add")
+    both = effect - 2 * unit_effect(sae, model.user_vectors[users], 2, model.item_vectors)
+    assert torch.allclose(pair["level=1,-2"] - pair["level=0,0"], both, atol=1e-5)
     # By hand: σ_u (w_j · q_i) for the MF form, w_j · q_i for the NCF form.
     scale = model.user_vectors[users].std(dim=1, keepdim=True) if form == "mf" else 1.0
     assert torch.allclose(effect, scale * (model.item_vectors @ sae.weight[7])[None, :], atol=1e-6)
@@ -148,13 +182,39 @@ def test_raising_a_genre_neuron_raises_that_genre(planted, planted_split: Split,
         assert shares[level_name(0)] < shares[level_name(2)] < shares[level_name(4)]
 
 
+@pytest.mark.parametrize("planted_recommender", ["mf"], indirect=True)
+def test_the_control_reading_finds_the_neuron_that_moves_the_genre(planted, planted_split: Split,
+                                                                   planted_recommender: TrainedRecommender) -> None:
+    model, labels = planted_recommender.model, planted.interactions.item_labels
+    sae = planted_genre_sae(model, labels)
+    items = model.item_vectors.detach()
+    probes = planted_split.sae_train_users[:80]
+    for index, genre in enumerate(labels.columns[:4]):
+        raised = control_neuron(model, sae, probes, items, labels, genre, 3.0, mode="add")
+        assert raised["neuron"] == index and raised["effect"] > 0
+        scores = steer_users(model, sae, probes, index, [3.0], items, mode="add")
+        shares = label_shares(scores, labels)[genre]
+        assert raised["effects"][index] == pytest.approx(shares[level_name(3)] - shares[RECONSTRUCTION])
+        fans = top_fans(planted.interactions.matrix(), labels, genre, planted_split.sae_train_users, 40)
+        lowered = control_neuron(model, sae, fans, items, labels, genre, -2.0, mode="add")
+        assert lowered["neuron"] == index and lowered["effect"] < 0
+    with pytest.raises(ValueError, match="non-zero level"):
+        control_neuron(model, sae, probes, items, labels, labels.columns[0], 0.0)
+    with pytest.raises(ValueError, match="Unknown label 'Western'"):
+        control_neuron(model, sae, probes, items, labels, "Western", 1.0)
+
+
 def test_promotion_changes_only_the_promoted_item(planted_recommender: TrainedRecommender) -> None:
     model = planted_recommender.model
     sae = random_sae(planted_recommender.config.model, model.user_vectors.shape[1])
     base = sae(model.item_vectors.detach()).reconstruction
     users, item, levels = np.array([0, 5, 9, 11]), 17, [0.0, 3.0]
-    ranks = promote_item(model, sae, item, 4, levels, users, base)
+    scores = promoted_scores(model, sae, item, 4, levels, users, base)
+    ranks = item_ranks(scores, item, users)
     ids = torch.from_numpy(users)
+    others = torch.arange(base.shape[0]) != item
+    for condition in (RECONSTRUCTION, *map(level_name, levels)):  # every other item's score is untouched
+        assert torch.equal(scores[condition][:, others], score_all(model, None, base, ids)[:, others])
     edited = steered_vectors(sae, model.item_vectors[item : item + 1].detach(), 4, levels)[:, 0]
     replacements = {RECONSTRUCTION: base[item], **{level_name(v): edited[k] for k, v in enumerate(levels)}}
     for condition, vector in replacements.items():
@@ -175,6 +235,19 @@ def test_promotion_success_counts_users_who_start_outside() -> None:
     assert success["level=1"] == pytest.approx(2 / 3)  # ranks 30 and 2 are in, 31 is not
     with pytest.raises(ValueError, match="already ranks the item"):
         promotion_success(pd.DataFrame({ORIGINAL: [1, 2]}))
+
+
+def test_the_official_promotion_measure_starts_at_level_zero_with_zero_based_ranks() -> None:
+    ranks = pd.DataFrame({ORIGINAL: [25, 25, 50, 22], "level=0": [21, 40, 60, 35], "level=1": [21, 31, 32, 1]})
+    # Official: out at level 0 means a 1-based rank above 21 (users 1, 2, 3); in means at most 31.
+    official = official_promotion_success(ranks)
+    assert official["level=1"] == pytest.approx(2 / 3) and official["level=0"] == 0.0
+    # Ours: out under the original means above 20 (all four); in means at most 30.
+    assert promotion_success(ranks)["level=1"] == pytest.approx(2 / 4)
+    assert promotion_table(ranks).loc["level=1"].tolist() == pytest.approx([0.5, 2 / 3, 26.0])
+    assert "official_success" not in promotion_table(ranks.drop(columns="level=0"))
+    with pytest.raises(ValueError, match="No 'level=0' condition"):
+        official_promotion_success(ranks.drop(columns="level=0"))
 
 
 def test_label_shares_and_ndcg_by_hand(planted_split: Split) -> None:
@@ -227,6 +300,25 @@ def test_concept_neuron_reads_each_neuron_as_the_concept() -> None:
     assert (weak["neuron"], weak["purity@10"], weak["qualifies"]) == (2, 0.5, True)
     table = concept_readings(codes, codes, sp.identity(30, format="csr"), labels, ["a", "b"], np.arange(30))
     assert table.loc["a", "item_neuron"] == 1 and table.loc["b", "user_neuron"] == 2
+
+
+def test_a_case_study_against_the_paper() -> None:
+    table = pd.DataFrame({"share": [0.8, 0.7, 0.1, 0.3, 0.5], "ndcg@10": [0.2, 0.19, 0.05, 0.1, 0.15]},
+                         index=[ORIGINAL, RECONSTRUCTION, "level=-1", "level=0", "level=1"])
+    paper = pd.Series({"level=-1": 0.09, "level=1": 0.64})
+    row = against_paper(table, "share", paper, -1)
+    assert row.to_dict() == {"original": 0.8, "reconstruction": 0.7, "edited": 0.1, "paper": 0.09, "monotone": True,
+                             "ndcg@10 original": 0.2, "ndcg@10 edited": 0.05}
+    table.loc["level=0", "share"] = 0.05  # the share now dips between −1 and 1
+    assert against_paper(table, "share", paper, 1)["monotone"] is False
+    assert np.isnan(against_paper(table, "share", paper, 0)["paper"])
+
+
+def test_neuron_scale_by_hand() -> None:
+    codes = np.zeros((101, 3))
+    codes[:, 1] = np.arange(101) / 10  # 0.0 … 10.0: the 99th percentile is 9.9
+    scale = neuron_scale(codes, 1, [4, 10, 30])
+    assert scale.to_dict() == pytest.approx({"audience median": 1.0, "99th percentile": 9.9, "max": 10.0})
 
 
 def test_result_keys_and_helpers() -> None:
