@@ -152,6 +152,13 @@ def closed_form_gap(model: TwoTower, sae: SparseAutoencoder, users: np.ndarray) 
     return np.array(gaps)
 
 
+@torch.no_grad()
+def tower_codes(model: TwoTower, sae: SparseAutoencoder) -> dict[str, np.ndarray]:
+    """The SAE codes of every ``"item"`` and every ``"user"`` embedding of ``model``: what the
+    concept readings choose a neuron from."""
+    return {side: sae.encode(getattr(model, f"{side}_vectors").detach())[0].numpy() for side in ("item", "user")}
+
+
 def base_item_vectors(model: TwoTower, sae: SparseAutoencoder, reconstruct: bool) -> Tensor:
     """The item table edited users are scored against: the model's own items, or their
     reconstructions (the official ML-1M NCF case studies reconstruct the items too, PAPER §7.2)."""
@@ -324,6 +331,25 @@ def neuron_scale(codes: ArrayLike, neuron: int, audience: ArrayLike) -> pd.Serie
         "99th percentile": float(np.percentile(column, 99)),
         "max": float(column.max()),
     }, name=neuron)
+
+
+def promotion_dose_response(
+    model: TwoTower,
+    sae: SparseAutoencoder,
+    item: int,
+    neurons: int | Sequence[int],
+    levels: Levels,
+    users: np.ndarray,
+    item_vectors: Tensor,
+    held_out: Split,
+    mode: str = "set",
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """An item-side case study in one call: the ``promotion_table`` of ``promoted_scores`` with
+    the audience's NDCG@10 per condition (what the promotion costs them), and the item's
+    ``item_ranks`` for a closer look."""
+    scores = promoted_scores(model, sae, item, neurons, levels, users, item_vectors, mode)
+    ranks = item_ranks(scores, item, users)
+    return promotion_table(ranks).join(group_ndcg(scores, held_out, users)), ranks
 
 
 def control_neuron(

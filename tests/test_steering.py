@@ -23,14 +23,16 @@ from recsae.steering import (
     control_neuron,
     dose_response,
     edit_codes,
+    group_ndcg,
     label_shares,
     level_name,
     levels_of,
     neuron_scale,
     official_promotion_success,
-    per_user_shares,
     item_ranks,
+    per_user_shares,
     promoted_scores,
+    promotion_dose_response,
     promotion_success,
     promotion_table,
     result_values,
@@ -38,6 +40,7 @@ from recsae.steering import (
     steer_users,
     steered_vectors,
     top_titles,
+    tower_codes,
     typical_user,
     unit_effect,
 )
@@ -132,6 +135,15 @@ def test_the_mf_closed_form_equals_the_measured_change(form: str) -> None:
     assert torch.allclose(effect, scale * (model.item_vectors @ sae.weight[7])[None, :], atol=1e-6)
 
 
+def test_tower_codes_encode_every_user_and_item() -> None:
+    model = MatrixFactorization(7, 9, 4, init_std=0.5, offset=0.0, generator=torch.Generator().manual_seed(3))
+    sae = random_sae("mf", 4)
+    codes = tower_codes(model, sae)
+    assert codes["item"].shape == (9, 12) and codes["user"].shape == (7, 12)
+    assert np.array_equal(codes["user"], sae.encode(model.user_vectors.detach())[0].numpy())
+    assert np.array_equal(codes["item"], sae.encode(model.item_vectors.detach())[0].numpy())
+
+
 def test_steer_users_scores_the_three_conditions(planted_recommender: TrainedRecommender) -> None:
     model = planted_recommender.model
     sae = random_sae(planted_recommender.config.model, model.user_vectors.shape[1])
@@ -204,7 +216,8 @@ def test_the_control_reading_finds_the_neuron_that_moves_the_genre(planted, plan
         control_neuron(model, sae, probes, items, labels, "Western", 1.0)
 
 
-def test_promotion_changes_only_the_promoted_item(planted_recommender: TrainedRecommender) -> None:
+def test_promotion_changes_only_the_promoted_item(planted_recommender: TrainedRecommender,
+                                                  planted_split: Split) -> None:
     model = planted_recommender.model
     sae = random_sae(planted_recommender.config.model, model.user_vectors.shape[1])
     base = sae(model.item_vectors.detach()).reconstruction
@@ -223,6 +236,11 @@ def test_promotion_changes_only_the_promoted_item(planted_recommender: TrainedRe
         scores = score_all(model, None, table, ids)
         expected = 1 + (scores > scores[:, item : item + 1]).sum(dim=1) + (scores[:, :item] == scores[:, item : item + 1]).sum(dim=1)
         assert ranks[condition].tolist() == expected.tolist()
+    table, same_ranks = promotion_dose_response(model, sae, item, 4, levels, users, base, planted_split)
+    assert same_ranks.equals(ranks)
+    assert table.drop(columns="ndcg@10").equals(promotion_table(ranks))
+    expected_ndcg = group_ndcg(promoted_scores(model, sae, item, 4, levels, users, base), planted_split, users)
+    assert table["ndcg@10"].equals(expected_ndcg)
     full_order = torch.argsort(score_all(model, users=ids), dim=1, descending=True, stable=True)
     assert ranks[ORIGINAL].tolist() == ((full_order == item).float().argmax(dim=1) + 1).tolist()
 
