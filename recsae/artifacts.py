@@ -1,33 +1,52 @@
-"""A cache of trained models keyed by a hash of their config.
+"""A cache of trained models that never serves a model for inputs it was not built from.
 
-Any chapter can ask for "MF on ML-1M with config X" and gets the same model, trained once:
-the key is a SHA-256 of the config (a frozen dataclass, serialised to sorted JSON), the
-artifact format version and the fingerprint of the dataset files it was trained on. Files
-are written atomically, and a stored artifact whose config differs from the request (a hash
-collision or a hand-copied file) is refused rather than silently used.
+Any chapter can ask for "MF on ML-1M with config X" and gets the same model, trained once.
+The key is a SHA-256 of everything the model depends on:
+
+* its config (a frozen dataclass, serialised to sorted JSON);
+* the digest of the parsed data it was trained on (so a parser fix retrains);
+* the digest of the upstream model's weights, for a model that explains another one (an SAE
+  depends on *that* trained recommender, not on the recommender's settings);
+* the code that trains it (``recsae.provenance.code_digest``), so an edit to the training
+  code retrains without anyone bumping a constant;
+* the number of CPU threads, which changes NCF's floating-point sums in the 7th digit.
+
+The stored file is sealed with its own digest (``recsae.storage``) and records the config and
+inputs it was built from. A file that fails either check, or cannot be turned back into a
+model, is rebuilt with one line on the ``recsae`` logger saying which file and why.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+import io
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
 import torch
 
-from recsae.interactions import write_atomically
+from recsae.provenance import CACHE_CODE, DATA_CODE, code_digest
 from recsae.sources import cache_dir
-
-ARTIFACT_VERSION = 1
+from recsae.storage import DamagedFile, load_or_make
 
 T = TypeVar("T")
 
+Inputs = Mapping[str, str | int]
+"""What a model was built from besides its config: ``data``, ``code``, ``upstream``, ``threads``."""
 
-class ArtifactError(RuntimeError):
-    """A cached artifact does not belong to the config it was looked up with."""
+
+TRAINING_LEAVE_OUT = DATA_CODE | CACHE_CODE
+"""Modules that do not change what a training run computes: the data side (covered by the
+data digest) and the cache."""
+
+
+def training_inputs(trainer_module: str, data_digest: str, **more: str) -> dict[str, str | int]:
+    """The inputs every trained model depends on: its data, its training code and the thread count."""
+    code = code_digest(trainer_module, leave_out=TRAINING_LEAVE_OUT)
+    return {"data": data_digest, "code": code, "threads": torch.get_num_threads(), **more}
 
 
 def describe(config: Any) -> dict[str, Any]:
@@ -35,36 +54,41 @@ def describe(config: Any) -> dict[str, Any]:
     return json.loads(json.dumps(dataclasses.asdict(config), sort_keys=True, default=str))
 
 
-def config_hash(kind: str, config: Any, data_fingerprint: str) -> str:
-    payload = json.dumps(
-        {"kind": kind, "version": ARTIFACT_VERSION, "data": data_fingerprint, "config": describe(config)},
-        sort_keys=True,
-    )
+def cache_key(kind: str, config: Any, inputs: Inputs) -> str:
+    payload = json.dumps({"kind": kind, "inputs": dict(inputs), "config": describe(config)}, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()[:20]
 
 
-def artifact_path(kind: str, config: Any, data_fingerprint: str) -> Path:
-    return cache_dir() / "artifacts" / f"{kind}-{config_hash(kind, config, data_fingerprint)}.pt"
+def artifact_path(kind: str, config: Any, inputs: Inputs) -> Path:
+    return cache_dir() / "artifacts" / f"{kind}-{cache_key(kind, config, inputs)}.pt"
 
 
 def load_or_build(
     kind: str,
     config: Any,
-    data_fingerprint: str,
+    inputs: Inputs,
     build: Callable[[], T],
     to_state: Callable[[T], dict[str, Any]],
     from_state: Callable[[dict[str, Any]], T],
 ) -> T:
-    """Return the stored artifact for ``config``, or build, store and return it."""
-    path = artifact_path(kind, config, data_fingerprint)
-    if path.is_file():
-        stored = torch.load(path, map_location="cpu", weights_only=True)
-        if stored.get("config") != describe(config) or stored.get("data") != data_fingerprint:
-            raise ArtifactError(
-                f"{path.name} was stored for another config or dataset; delete it to retrain."
-            )
-        return from_state(stored["state"])
-    built = build()
-    record = {"config": describe(config), "data": data_fingerprint, "state": to_state(built)}
-    write_atomically(path, lambda handle: torch.save(record, handle))
-    return built
+    """Return the stored artifact for ``config`` built from ``inputs``, or build, store and return it."""
+    record = {"config": describe(config), "inputs": dict(inputs)}
+
+    def encode(built: T) -> bytes:
+        payload = io.BytesIO()
+        torch.save({**record, "state": to_state(built)}, payload)
+        return payload.getvalue()
+
+    def decode(payload: bytes) -> T:
+        try:
+            stored = torch.load(io.BytesIO(payload), map_location="cpu", weights_only=True)
+        except Exception as error:  # a sealed file that torch cannot read is damaged all the same
+            raise DamagedFile(f"it cannot be read as a model ({type(error).__name__})") from error
+        if stored.get("config") != record["config"] or stored.get("inputs") != record["inputs"]:
+            raise DamagedFile("it was stored for another config or other inputs")
+        try:
+            return from_state(stored["state"])
+        except (KeyError, RuntimeError, ValueError) as error:  # e.g. load_state_dict's size mismatch
+            raise DamagedFile(f"its weights do not fit the model ({type(error).__name__})") from error
+
+    return load_or_make(artifact_path(kind, config, inputs), f"cached {kind}", decode, build, encode)

@@ -24,7 +24,7 @@ import nbformat
 import papermill
 import yaml
 
-from recsae.interactions import write_atomically
+from recsae.storage import write_atomically
 from recsae.results import book_root
 
 PROFILES = ("full", "quick")
@@ -88,9 +88,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--profile", choices=PROFILES, default=DEFAULT_PROFILE)
     parser.add_argument("chapters", nargs="*", help="chapter sources to run (default: all in the TOC)")
     arguments = parser.parse_args(argv)
-    root = book_root()
+    try:
+        root = book_root()
+    except FileNotFoundError as error:
+        parser.error(str(error))
     if arguments.action in ("run", "all"):
-        for source in [Path(c).resolve() for c in arguments.chapters] or chapter_sources(root):
+        chosen = [Path(c).resolve() for c in arguments.chapters]
+        for source in chosen:
+            if not (source.is_file() and source.is_relative_to(root) and is_notebook_source(source)):
+                parser.error(f"{source} is not a chapter of the book in {root}; name a chapters/NN_name.md file.")
+        for source in chosen or chapter_sources(root):
             print(f"executing {source.relative_to(root)} ({arguments.profile})", flush=True)
             execute_chapter(source, arguments.profile)
     if arguments.action in ("build", "all"):

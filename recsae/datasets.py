@@ -2,8 +2,13 @@
 
 ``load(name)`` is the entry point. The first call parses the files (≈1 s for MovieLens-1M:
 the ``::`` separator is rewritten to a tab so pandas' C parser can read it) and stores the
-arrays in the cache folder under a key made of the files' digests and the parser version;
-later calls read that ``.npz`` in a fraction of a second.
+arrays in the cache folder, sealed with their digest, under a key made of the raw files'
+digests and the digest of the parser's own source (so a parser fix re-parses); later calls
+read that ``.npz`` in a fraction of a second.
+
+Every row is checked before it is used: field counts and numbers, ranges (ratings 1–5,
+positive ids, play counts), duplicate pairs, and references to the item and tag tables. Each
+failure names the file and line and says how to get a good copy.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import csv
 import gzip
 import io
 import re
+import zlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -19,9 +25,9 @@ import numpy as np
 import pandas as pd
 
 from recsae.interactions import Interactions, from_pairs
+from recsae.provenance import code_digest
 from recsae.sources import DatasetFiles, cache_dir, locate
-
-PARSER_VERSION = 1
+from recsae.storage import DamagedFile, load_or_make
 
 ML1M_DROPPED_USER = 4169
 """PAPER §4.1/§10.5: the official code drops this user (the most active one, 2,314 ratings),
@@ -57,13 +63,30 @@ class DataFormatError(ValueError):
 def load(name: str) -> Interactions:
     """Load a dataset by name (``"ml-1m"``, ``"ml-100k"``, ``"lastfm"``), parsing at most once."""
     files = locate(name)  # an unknown name fails here with the list of known ones
-    parse = PARSERS[name]
-    cached = cache_dir() / "parsed" / f"{name}-v{PARSER_VERSION}-{files.fingerprint}.npz"
-    if cached.is_file():
-        return Interactions.load(cached)
-    interactions = parse(files)
-    interactions.save(cached)
-    return interactions
+    cached = cache_dir() / "parsed" / f"{name}-{code_digest(__name__)}-{files.fingerprint}.npz"
+    # The freshly parsed data goes through its stored form too, so a first run and a later one
+    # see exactly the same values (a missing value reads back the same way either way).
+    def fresh() -> Interactions:
+        return Interactions.from_bytes(parse(files).to_bytes())
+
+    return load_or_make(cached, f"parsed {name} dataset", _decode, fresh, Interactions.to_bytes)
+
+
+def parse(files: DatasetFiles) -> Interactions:
+    """Run the dataset's parser; a format error gets the fix (where a good copy comes from)."""
+    try:
+        return PARSERS[files.source.name](files)
+    except DataFormatError as error:
+        raise DataFormatError(
+            f"{str(error).rstrip('.')}; replace the file with the copy from {files.source.url}."
+        ) from None
+
+
+def _decode(payload: bytes) -> Interactions:
+    try:
+        return Interactions.from_bytes(payload)
+    except Exception as error:  # an intact seal around a file numpy cannot read is damaged all the same
+        raise DamagedFile(f"it cannot be read as parsed data ({type(error).__name__})") from error
 
 
 def read_table(
@@ -83,12 +106,11 @@ def read_table(
     ratings with or without the timestamp). Any line with the wrong field count or a
     non-numeric id raises :class:`DataFormatError` with the file name and line number.
     """
-    raw = path.read_bytes()
-    if path.suffix == ".gz":
-        raw = gzip.decompress(raw)
-    text = raw.decode(encoding)
+    text = _read_text(path, encoding)
     lines = text.splitlines()
-    first_data = lines[1] if header and len(lines) > 1 else (lines[0] if lines else "")
+    if not any(line.strip() for line in lines[int(header) :]):
+        raise DataFormatError(f"{path.name} is empty: it has no data lines.")
+    first_data = lines[int(header)]
     n_fields = len(first_data.split(separator))
     if not len(columns) - optional_trailing <= n_fields <= len(columns):
         _raise_bad_line(path, lines, separator, columns, dtypes, header, len(columns))
@@ -111,6 +133,19 @@ def read_table(
     return frame
 
 
+def _read_text(path: Path, encoding: str) -> str:
+    """The file's text, gunzipped when it ends in ``.gz``; unreadable bytes are a format error."""
+    try:
+        raw = path.read_bytes()
+        if path.suffix == ".gz":
+            raw = gzip.decompress(raw)
+        return raw.decode(encoding)
+    except (gzip.BadGzipFile, EOFError, zlib.error) as error:
+        raise DataFormatError(f"{path.name} is not a readable gzip file ({error}).") from error
+    except UnicodeDecodeError as error:
+        raise DataFormatError(f"{path.name} is not {encoding} text (byte {error.start} cannot be read).") from error
+
+
 def _raise_bad_line(
     path: Path,
     lines: list[str],
@@ -120,18 +155,29 @@ def _raise_bad_line(
     header: bool,
     n_fields: int,
 ) -> None:
-    numeric = [i for i, c in enumerate(columns) if dtypes.get(c, "str").startswith(("int", "float"))]
+    kinds = {c: d for c, d in dtypes.items() if d.startswith(("int", "float"))}
+    expected = f"expected {n_fields} fields ({', '.join(columns[:n_fields])}) separated by {separator!r}"
     for number, line in enumerate(lines, start=1):
         if header and number == 1:
             continue
         fields = line.split(separator)
-        if len(fields) != n_fields or not all(_is_number(fields[i]) for i in numeric if i < len(fields)):
+        wrong = [c for c, f in zip(columns, fields) if c in kinds and not _is_value(f, kinds[c])]
+        if len(fields) != n_fields or wrong:
             shown = line if len(line) <= 80 else line[:77] + "..."
-            raise DataFormatError(
-                f"{path.name}, line {number}: expected {n_fields} fields "
-                f"({', '.join(columns[:n_fields])}) separated by {separator!r}, got {shown!r}."
-            )
+            numeric = f" with {wrong[0]} {_kind_name(kinds[wrong[0]])}" if wrong and len(fields) == n_fields else ""
+            raise DataFormatError(f"{path.name}, line {number}: {expected}{numeric}, got {shown!r}.")
     raise DataFormatError(f"{path.name}: the file could not be parsed as {', '.join(columns)}.")
+
+
+def _kind_name(dtype: str) -> str:
+    return "an integer" if dtype.startswith("int") else "a number"
+
+
+def _is_value(field: str, dtype: str) -> bool:
+    """Whether pandas can read ``field`` as ``dtype`` (an int64 column takes no decimals)."""
+    if dtype.startswith("int"):
+        return re.fullmatch(r"\s*[+-]?\d+\s*", field) is not None
+    return _is_number(field)
 
 
 def _is_number(field: str) -> bool:
@@ -140,6 +186,64 @@ def _is_number(field: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def check_range(frame: pd.DataFrame, path: Path, column: str, low: int, high: int | None = None,
+                header: bool = False) -> None:
+    """Every ``column`` value lies in [low, high]; else the first line that does not."""
+    outside = (frame[column] < low) | (frame[column] > high if high is not None else False)
+    if outside.any():
+        row = int(np.argmax(outside.to_numpy()))
+        allowed = f"from {low} to {high}" if high is not None else f"at least {low}"
+        raise DataFormatError(
+            f"{path.name}, line {_line(row, header)}: {column} must be {allowed}, got {frame[column].iat[row]}."
+        )
+
+
+def check_unique(frame: pd.DataFrame, path: Path, columns: Sequence[str], header: bool = False) -> None:
+    """No two lines carry the same ``columns`` values (a rating or play counted twice)."""
+    repeated = frame.duplicated(list(columns), keep="first").to_numpy()
+    if repeated.any():
+        row = int(np.argmax(repeated))
+        values = tuple(frame[c].iat[row].item() for c in columns)
+        same = np.logical_and.reduce([frame[c].to_numpy() == v for c, v in zip(columns, values)])
+        first = int(np.argmax(same))
+        shown = ", ".join(f"{c} {v}" for c, v in zip(columns, values))
+        raise DataFormatError(
+            f"{path.name}, line {_line(row, header)}: {shown} already appears on line {_line(first, header)}."
+        )
+
+
+def check_known(frame: pd.DataFrame, path: Path, column: str, known: pd.Index | np.ndarray, table: str,
+                header: bool = False) -> None:
+    """Every ``column`` value is an id of ``table`` (a rating of a movie that does not exist)."""
+    unknown = ~frame[column].isin(known).to_numpy()
+    if unknown.any():
+        row = int(np.argmax(unknown))
+        raise DataFormatError(
+            f"{path.name}, line {_line(row, header)}: {column} {frame[column].iat[row]} is not in {table}."
+        )
+
+
+def _line(row: int, header: bool) -> int:
+    """The 1-based file line of a frame's row ``row``."""
+    return row + 1 + int(header)
+
+
+def _check_ratings(ratings: pd.DataFrame, path: Path, items: pd.DataFrame, item_file: str,
+                   users: pd.DataFrame, user_file: str) -> None:
+    """The MovieLens ratings checks: ids, 1–5 stars, one rating per pair, known movies and users."""
+    for column in ("user", "item"):
+        check_range(ratings, path, column, 1)
+    check_range(ratings, path, "rating", 1, 5)
+    check_unique(ratings, path, ["user", "item"])
+    check_known(ratings, path, "item", items.index, item_file)
+    check_known(ratings, path, "user", users.user, user_file)
+
+
+def _check_id_table(frame: pd.DataFrame, path: Path, column: str, header: bool = False) -> None:
+    check_range(frame, path, column, 1, header=header)
+    check_unique(frame, path, [column], header=header)
 
 
 def parse_ml1m(files: DatasetFiles) -> Interactions:
@@ -152,13 +256,6 @@ def parse_ml1m(files: DatasetFiles) -> Interactions:
         "::",
         optional_trailing=1,
     )
-    if len(ratings) != ML1M_RATINGS:
-        raise DataFormatError(
-            f"{ratings_file} has {len(ratings):,} ratings but the official file has {ML1M_RATINGS:,}; "
-            f"replace it with the copy from {files.source.url}."
-        )
-    rated_movies = ratings.item.unique()
-    ratings = ratings[ratings.user != ML1M_DROPPED_USER]
     movies = read_table(files.path("movies.dat"), ["item", "title", "genres"], {"item": "int64"}, "::")
     users = read_table(
         files.path("users.dat"),
@@ -166,6 +263,15 @@ def parse_ml1m(files: DatasetFiles) -> Interactions:
         {"user": "int64", "age": "int64", "occupation": "int64", "zip": "str"},
         "::",
     )
+    _check_id_table(movies, files.path("movies.dat"), "item")
+    _check_id_table(users, files.path("users.dat"), "user")
+    _check_ratings(ratings, files.path(ratings_file), movies.set_index("item"), "movies.dat", users, "users.dat")
+    if len(ratings) != ML1M_RATINGS:
+        raise DataFormatError(
+            f"{ratings_file} has {len(ratings):,} ratings but the official file has {ML1M_RATINGS:,}."
+        )
+    rated_movies = ratings.item.unique()
+    ratings = ratings[ratings.user != ML1M_DROPPED_USER]
     items, labels = _movie_tables(movies.set_index("item"), movies.set_index("item").genres.str.split("|"))
     user_table = pd.DataFrame(
         {
@@ -202,6 +308,9 @@ def parse_ml100k(files: DatasetFiles) -> Interactions:
         {"user": "int64", "age": "int64"},
         "|",
     )
+    _check_id_table(movies.reset_index(), files.path("u.item"), "item")
+    _check_id_table(users, files.path("u.user"), "user")
+    _check_ratings(ratings, files.path("u.data"), movies, "u.item", users, "u.user")
     items, labels = _movie_tables(movies, genres)
     user_table = pd.DataFrame(
         {
@@ -235,7 +344,7 @@ def decade_of(year: pd.Series) -> pd.Series:
     known = year.notna()
     decade = (year[known].astype(int) // 10) * 10
     bucket[known] = np.where(decade <= 1960, "≤1960s", decade.astype(str) + "s")
-    return bucket.astype(str).replace("<NA>", "unknown")
+    return bucket.fillna("unknown").astype(str)
 
 
 def parse_lastfm(files: DatasetFiles) -> Interactions:
@@ -258,6 +367,18 @@ def parse_lastfm(files: DatasetFiles) -> Interactions:
         "\t",
         header=True,
     )
+    _check_id_table(artists.reset_index(), files.path("artists.dat"), "item", header=True)
+    _check_id_table(tags, files.path("tags.dat"), "tag", header=True)
+    path = files.path("user_artists.dat")
+    for column in ("user", "item", "weight"):
+        check_range(plays, path, column, 1, header=True)
+    check_unique(plays, path, ["user", "item"], header=True)
+    check_known(plays, path, "item", artists.index, "artists.dat", header=True)
+    path = files.path("user_taggedartists.dat")
+    check_unique(tagged, path, ["user", "item", "tag"], header=True)
+    check_known(tagged, path, "tag", tags.tag, "tags.dat", header=True)
+    # Tagged artists may be missing from artists.dat (1,538 rows of the official file are): they
+    # have no plays, so the filter below drops them.
     plays = _filter_lastfm(plays)
     items = pd.DataFrame({"name": artists.name.astype(str)}, index=artists.index)
     labels = _artist_tags(tagged, tags, plays.item.unique())

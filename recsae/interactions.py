@@ -8,14 +8,14 @@ stores only the positive pairs as two index arrays. Users and items are renumber
 
 from __future__ import annotations
 
-import os
-import tempfile
+import io
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+
+from recsae.storage import digest_bytes
 
 
 @dataclass(frozen=True, eq=False)
@@ -85,8 +85,8 @@ class Interactions:
     def item_positions(self, raw_ids: np.ndarray | list[int]) -> np.ndarray:
         return _positions(self.item_ids, np.asarray(raw_ids), "item")
 
-    def save(self, path: Path) -> None:
-        """Write all arrays to one ``.npz`` atomically (temp file + rename), without pickle."""
+    def to_bytes(self) -> bytes:
+        """All arrays as one ``.npz`` (no pickle): what the parsed-data cache stores."""
         arrays: dict[str, np.ndarray] = {
             "name": np.array(self.name),
             "user_ids": self.user_ids,
@@ -99,11 +99,13 @@ class Interactions:
             arrays[f"{prefix}/__dtypes__"] = np.array([str(dtype) for dtype in frame.dtypes], dtype=str)
             for position, column in enumerate(frame.columns):
                 arrays[f"{prefix}/{position}"] = _column_to_array(frame[column])
-        write_atomically(path, lambda handle: np.savez(handle, **arrays))
+        buffer = io.BytesIO()
+        np.savez(buffer, **arrays)
+        return buffer.getvalue()
 
     @classmethod
-    def load(cls, path: Path) -> Interactions:
-        with np.load(path, allow_pickle=False) as stored:
+    def from_bytes(cls, payload: bytes) -> Interactions:
+        with np.load(io.BytesIO(payload), allow_pickle=False) as stored:
             frames = {}
             for prefix in ("items", "item_labels", "users"):
                 columns = [str(c) for c in stored[f"{prefix}/__columns__"]]
@@ -125,6 +127,17 @@ class Interactions:
                 pair_items=stored["pair_items"],
                 **frames,
             )
+
+    def digest(self) -> str:
+        """A digest of the content (pairs, ids and every metadata value), independent of how it
+        was stored: what a trained model's cache key holds, so that changed data retrains."""
+        parts = [self.name.encode()]
+        for array in (self.user_ids, self.item_ids, self.pair_users, self.pair_items):
+            parts.append(np.ascontiguousarray(array).tobytes())
+        for frame in (self.items, self.item_labels, self.users):
+            parts.append(repr([(str(c), str(t)) for c, t in frame.dtypes.items()]).encode())
+            parts.append(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())
+        return digest_bytes(*parts)[:16]
 
 
 def from_pairs(
@@ -162,22 +175,6 @@ def from_pairs(
         item_labels=item_labels.reindex(item_ids, fill_value=False).reset_index(drop=True).astype(bool),
         users=users.reindex(user_ids).reset_index(drop=True),
     )
-
-
-def write_atomically(path: Path, write) -> None:
-    """Call ``write(handle)`` on a temp file beside ``path`` and rename it into place.
-
-    A crash leaves either the old file or none, never a truncated one that a later run trusts.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            write(handle)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def _positions(ids: np.ndarray, raw: np.ndarray, kind: str) -> np.ndarray:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from recsae.interactions import write_atomically
+from recsae.storage import write_atomically
 
 RESULTS_DIR_ENV = "RECSAE_RESULTS_DIR"
 Value = float | int | str | bool
@@ -27,12 +27,21 @@ def book_root(start: Path | None = None) -> Path:
     for folder in (here, *here.parents):
         if (folder / "_toc.yml").is_file():
             return folder
-    raise FileNotFoundError(f"No _toc.yml at or above {here}; run from inside the book or set {RESULTS_DIR_ENV}.")
+    raise FileNotFoundError(f"No _toc.yml at or above {here}: run this from the folder of the book (a clone of recsae).")
 
 
 def results_path(chapter: str, profile: str = "full") -> Path:
+    """``results/[profile/]<chapter>.json`` of the book, or under ``RECSAE_RESULTS_DIR`` when set."""
     configured = os.environ.get(RESULTS_DIR_ENV)
-    folder = Path(configured) if configured else book_root() / "results"
+    if configured:
+        folder = Path(configured).expanduser()
+    else:
+        try:
+            folder = book_root() / "results"
+        except FileNotFoundError as error:
+            raise FileNotFoundError(
+                f"{str(error).rstrip('.')}, or set {RESULTS_DIR_ENV} to the folder the results should go to."
+            ) from None
     if profile != "full":
         folder = folder / profile
     return folder / f"{chapter}.json"

@@ -31,6 +31,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from recsae.checks import check_int, check_number
+
 LAYER_NORM_EPS = 1e-5
 """Added to the per-vector std before dividing (PAPER §1, as in the official code)."""
 
@@ -377,13 +379,17 @@ class SAEConfig:
         _require_known("SAE form", self.form, SAE_FORMS)
         _require_known("sparsity", self.sparsity, SPARSITY_VARIANTS)
         _require_known("prediction form", self.prediction, PREDICTION_FORMS)
-        if self.input_dim < 2 or self.width < 1:
-            raise ValueError(
-                f"input_dim must be at least 2 and width at least 1, "
-                f"got input_dim={self.input_dim} and width={self.width}."
-            )
-        if not 0.0 < self.rho < 1.0:
-            raise ValueError(f"rho must lie strictly between 0 and 1, got {self.rho}.")
+        check_int(self, "input_dim", 2)
+        check_int(self, "width", 1)
+        check_number(self, "rho", above=0, below=1)
+        for name in ("epochs", "batch_size"):  # k, aux_k and dead_steps: checked by TopK, which uses them
+            check_int(self, name, 1)
+        check_int(self, "seed", 0)
+        check_number(self, "lr", above=0)
+        for name in ("alpha", "beta", "lambda_kl", "lambda_l1", "lambda_aux"):
+            check_number(self, name, at_least=0)
+        if self.alpha == 0 and self.beta == 0:
+            raise ValueError("SAEConfig needs alpha > 0 or beta > 0: with both at 0 nothing is reconstructed.")
         SPARSITY_VARIANTS[self.sparsity].check(self)
 
     @property

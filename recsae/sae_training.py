@@ -24,14 +24,14 @@ import torch
 from torch import Tensor
 from tqdm import tqdm
 
-from recsae.artifacts import load_or_build
+from recsae.artifacts import load_or_build, training_inputs
 from recsae.datasets import load
 from recsae.determinism import deterministic
 from recsae.models import TwoTower, freeze
+from recsae.provenance import state_digest
 from recsae.sae import PAPER_CONFIGS, SAEConfig, SparseAutoencoder, build_sae, mean_l0
 from recsae.sae_step import AdamTrainer, blocks, compile_by_default
 from recsae.sampling import one_to_one_stream
-from recsae.sources import locate
 from recsae.split import Split, forbidden_training_negatives, split
 from recsae.training import RecommenderConfig, recommender
 
@@ -173,7 +173,8 @@ def _train(
 def sae(run: SAERunConfig, progress: bool | None = None) -> TrainedSAE:
     """The trained SAE for ``run``, from the artifact cache or trained (once) now."""
     trained = recommender(run.recommender, progress)
-    held_out = split(load(run.recommender.dataset), run.recommender.split)
+    data = load(run.recommender.dataset)
+    held_out = split(data, run.recommender.split)
 
     def to_state(result: TrainedSAE) -> dict[str, Any]:
         return {"weights": result.sae.state_dict(), "history": result.history}
@@ -184,7 +185,7 @@ def sae(run: SAERunConfig, progress: bool | None = None) -> TrainedSAE:
         return TrainedSAE(run, freeze(autoencoder), state["history"])
 
     return load_or_build(
-        "sae", run, locate(run.recommender.dataset).fingerprint,
+        "sae", run, training_inputs(__name__, data.digest(), upstream=state_digest(trained.model.state_dict())),
         lambda: train_sae(run, trained.model, held_out, progress), to_state, from_state,
     )
 

@@ -20,8 +20,11 @@ import os
 import shutil
 import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from recsae.storage import locked
 
 DATA_DIR_ENV = "RECSAE_DATA_DIR"
 CACHE_DIR_ENV = "RECSAE_CACHE_DIR"
@@ -104,9 +107,13 @@ def source_for(name: str) -> DatasetSource:
 
 
 def cache_dir() -> Path:
-    """The folder for downloads, parsed arrays and trained models (``RECSAE_CACHE_DIR``)."""
+    """The folder for downloads, parsed arrays and trained models (``RECSAE_CACHE_DIR``, with
+    ``~`` expanded; default ``~/.cache/recsae``)."""
     configured = os.environ.get(CACHE_DIR_ENV)
-    return Path(configured) if configured else Path.home() / ".cache" / "recsae"
+    folder = Path(configured).expanduser() if configured else Path.home() / ".cache" / "recsae"
+    if folder.exists() and not folder.is_dir():
+        raise DataSourceError(f"{CACHE_DIR_ENV} points to {str(folder)!r}, which is a file; set it to a folder.")
+    return folder
 
 
 def sha256_of(path: Path) -> str:
@@ -143,7 +150,7 @@ def locate(name: str) -> DatasetFiles:
     source = source_for(name)
     configured = os.environ.get(DATA_DIR_ENV)
     if configured:
-        root = Path(configured)
+        root = Path(configured).expanduser()
         if not root.is_dir():
             raise DataSourceError(
                 f"{DATA_DIR_ENV} points to {str(root)!r}, which is not a folder; set it to the folder "
@@ -182,17 +189,36 @@ def _verify(source: DatasetSource, folder: Path) -> dict[str, str]:
 
 
 def _download_and_unpack(source: DatasetSource) -> Path:
-    downloads = cache_dir() / "downloads"
-    unpacked = downloads / source.folder
+    unpacked = cache_dir() / "downloads" / source.folder
     if unpacked.is_dir():
         return unpacked
+    with locked(unpacked) as writable:  # a second first-time run waits here, then finds the folder
+        if not writable:
+            raise DataSourceError(
+                f"The cache folder {str(cache_dir())!r} is not writable, so {source.url} cannot be downloaded "
+                f"into it; set {CACHE_DIR_ENV} to a writable folder, or {DATA_DIR_ENV} to a folder that holds "
+                f"the unpacked {source.folder!r}."
+            )
+        for orphan in unpacked.parent.glob(_staging_prefix(source.folder) + "*"):
+            shutil.rmtree(orphan, ignore_errors=True)  # left by a run that was killed while unpacking
+        if not unpacked.is_dir():
+            unpack_atomically(_download(source), source.folder, unpacked)
+    return unpacked
+
+
+def _staging_prefix(member_folder: str) -> str:
+    return f".unpack-{member_folder}-"
+
+
+def _download(source: DatasetSource) -> Path:
+    """The verified archive in the downloads folder (fetched again if missing or corrupt)."""
     import pooch  # imported here: it is only needed to download, and it loads tqdm's notebook bar
 
     try:
         archive = pooch.retrieve(
             source.url,
             known_hash=source.archive_hash,
-            path=downloads,
+            path=cache_dir() / "downloads",
             fname=source.url.rsplit("/", 1)[-1],
             progressbar=False,
         )
@@ -206,22 +232,31 @@ def _download_and_unpack(source: DatasetSource) -> Path:
             f"Could not download {source.url} ({error}); without network, unpack the dataset into a "
             f"folder and set {DATA_DIR_ENV} to it."
         ) from error
-    unpack_atomically(Path(archive), source.folder, unpacked)
-    return unpacked
+    return Path(archive)
 
 
 def unpack_atomically(archive: Path, member_folder: str, destination: Path) -> None:
     """Extract ``member_folder/`` of a zip so that ``destination`` appears whole or not at all."""
     destination.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".unpack-", dir=destination.parent))
+    staging = Path(tempfile.mkdtemp(prefix=_staging_prefix(member_folder), dir=destination.parent))
     try:
-        with zipfile.ZipFile(archive) as bundle:
-            members = [m for m in bundle.namelist() if m.startswith(member_folder + "/")]
-            if not members:
-                raise DataSourceError(
-                    f"{str(archive)!r} has no {member_folder!r} folder; delete it so it is downloaded again."
-                )
-            bundle.extractall(staging, members)
-        os.replace(staging / member_folder, destination)
+        try:
+            with zipfile.ZipFile(archive) as bundle:
+                members = [m for m in bundle.namelist() if m.startswith(member_folder + "/")]
+                if not members:
+                    raise DataSourceError(
+                        f"{str(archive)!r} has no {member_folder!r} folder; delete it so it is downloaded again."
+                    )
+                bundle.extractall(staging, members)
+        except (zipfile.BadZipFile, zlib.error, EOFError) as error:
+            raise DataSourceError(
+                f"{str(archive)!r} is not a readable zip archive ({error}); delete it so it is "
+                f"downloaded again."
+            ) from error
+        try:
+            os.replace(staging / member_folder, destination)
+        except OSError:
+            if not destination.is_dir():  # another process may have unpacked it first: keep theirs
+                raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)

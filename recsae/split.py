@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from recsae.checks import check_int, check_number
 from recsae.interactions import Interactions
 from recsae.sampling import pair_keys, sample_negatives
 
@@ -26,6 +27,12 @@ class SplitConfig:
     held_out_negatives: int = 5
     sae_test_fraction: float = 0.2
     seed: int = 0
+
+    def __post_init__(self) -> None:
+        check_int(self, "held_out_positives", 1)
+        check_int(self, "held_out_negatives", 0)
+        check_number(self, "sae_test_fraction", above=0, below=1)
+        check_int(self, "seed", 0)
 
 
 @dataclass(frozen=True, eq=False)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from recsae.checks import check_int
 from recsae.datasets import decade_of
 from recsae.interactions import Interactions, from_pairs
 
@@ -25,6 +26,13 @@ class SyntheticConfig:
     genres_per_user: int = 2
     interactions_per_user: int = 40
     seed: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("n_users", "n_items", "n_genres"):
+            check_int(self, name, 1)
+        check_int(self, "genres_per_user", 1, self.n_genres)
+        check_int(self, "interactions_per_user", 1, self.n_items)
+        check_int(self, "seed", 0)
 
 
 @dataclass(frozen=True, eq=False)

@@ -14,14 +14,14 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from recsae.artifacts import load_or_build
+from recsae.artifacts import load_or_build, training_inputs
+from recsae.checks import check_int, check_number
 from recsae.datasets import load
 from recsae.determinism import deterministic
 from recsae.interactions import Interactions
 from recsae.metrics import ranking_metrics
 from recsae.models import MatrixFactorization, NeuralCF, TwoTower, freeze, score_all
 from recsae.sampling import one_to_one_stream
-from recsae.sources import locate
 from recsae.split import Split, SplitConfig, forbidden_training_negatives, split
 
 
@@ -49,6 +49,28 @@ class RecommenderConfig:
     seed: int = 0
     monitor_users: int = 1000
     split: SplitConfig = field(default_factory=SplitConfig)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "hidden", tuple(self.hidden))
+        if not isinstance(self.dataset, str) or not self.dataset:
+            raise ValueError(f"RecommenderConfig.dataset must be a dataset name, got {self.dataset!r}.")
+        if self.model not in ("mf", "ncf"):
+            raise ValueError(f"Unknown recommender {self.model!r}; choose 'mf' or 'ncf'.")
+        if self.optimizer not in ("sgd", "adam"):
+            raise ValueError(f"Unknown optimizer {self.optimizer!r}; choose 'sgd' or 'adam'.")
+        for name in ("dim", "epochs", "batch_size", "monitor_users"):
+            check_int(self, name, 1)
+        check_int(self, "seed", 0)
+        check_number(self, "lr", above=0)
+        check_number(self, "l2", at_least=0)
+        check_number(self, "init_std", above=0)
+        check_number(self, "offset")
+        if not self.hidden or any(isinstance(h, bool) or not isinstance(h, int) or h < 1 for h in self.hidden):
+            raise ValueError(
+                f"RecommenderConfig.hidden must be a non-empty tuple of layer sizes ≥ 1, got {self.hidden!r}."
+            )
+        if not isinstance(self.split, SplitConfig):
+            raise ValueError(f"RecommenderConfig.split must be a SplitConfig, got {self.split!r}.")
 
 
 def paper_mf(dataset: str = "ml-1m") -> RecommenderConfig:
@@ -80,9 +102,7 @@ def build_model(config: RecommenderConfig, n_users: int, n_items: int) -> TwoTow
     generator = torch.Generator().manual_seed(config.seed)
     if config.model == "mf":
         return MatrixFactorization(n_users, n_items, config.dim, config.init_std, config.offset, generator)
-    if config.model == "ncf":
-        return NeuralCF(n_users, n_items, config.dim, config.hidden, config.init_std, generator)
-    raise ValueError(f"Unknown recommender {config.model!r}; choose 'mf' or 'ncf'.")
+    return NeuralCF(n_users, n_items, config.dim, config.hidden, config.init_std, generator)
 
 
 def train_recommender(config: RecommenderConfig, data: Interactions, held_out: Split,
@@ -136,7 +156,7 @@ def recommender(config: RecommenderConfig, progress: bool | None = None) -> Trai
         return TrainedRecommender(config, freeze(model), state["history"])
 
     return load_or_build(
-        "recommender", config, locate(config.dataset).fingerprint,
+        "recommender", config, training_inputs(__name__, data.digest()),
         lambda: train_recommender(config, data, held_out, progress), to_state, from_state,
     )
 
@@ -164,9 +184,7 @@ def mf_sgd_step(model: MatrixFactorization, users: torch.Tensor, items: torch.Te
 def _optimizer(config: RecommenderConfig, model: TwoTower) -> torch.optim.Optimizer:
     if config.optimizer == "sgd":
         return torch.optim.SGD(model.parameters(), lr=config.lr)
-    if config.optimizer == "adam":
-        return torch.optim.Adam(model.parameters(), lr=config.lr, fused=True)
-    raise ValueError(f"Unknown optimizer {config.optimizer!r}; choose 'sgd' or 'adam'.")
+    return torch.optim.Adam(model.parameters(), lr=config.lr, fused=True)
 
 
 def _batch_loss(config: RecommenderConfig, model: TwoTower, users: torch.Tensor, items: torch.Tensor,

@@ -1,4 +1,4 @@
-"""The model cache: trained once, reloaded identically, refused when it belongs to another config."""
+"""The model cache: trained once, reloaded identically, rebuilt when a file belongs to another config."""
 
 from __future__ import annotations
 
@@ -8,9 +8,12 @@ from pathlib import Path
 import pytest
 import torch
 
-from recsae.artifacts import ArtifactError, artifact_path, load_or_build
+from recsae.artifacts import artifact_path, load_or_build
 from recsae.sources import DATA_DIR_ENV
 from recsae.training import paper_mf, recommender
+
+
+DATA_V1 = {"data": "data-v1"}
 
 
 @dataclass(frozen=True)
@@ -24,7 +27,7 @@ def _cache(config: Toy, calls: list[int]) -> torch.Tensor:
         calls.append(1)
         return torch.arange(config.size, dtype=torch.float32)
 
-    return load_or_build("toy", config, "data-v1", build, lambda t: {"values": t}, lambda s: s["values"])
+    return load_or_build("toy", config, DATA_V1, build, lambda t: {"values": t}, lambda s: s["values"])
 
 
 def test_built_once_then_loaded() -> None:
@@ -37,18 +40,20 @@ def test_built_once_then_loaded() -> None:
 
 
 def test_key_depends_on_config_and_data() -> None:
-    assert artifact_path("toy", Toy(3), "a") != artifact_path("toy", Toy(3), "b")
-    assert artifact_path("toy", Toy(3), "a") != artifact_path("toy", Toy(3, "y"), "a")
-    assert artifact_path("toy", Toy(3), "a") == artifact_path("toy", Toy(3), "a")
+    a, b = {"data": "a"}, {"data": "b"}
+    assert artifact_path("toy", Toy(3), a) != artifact_path("toy", Toy(3), b)
+    assert artifact_path("toy", Toy(3), a) != artifact_path("toy", Toy(3, "y"), a)
+    assert artifact_path("toy", Toy(3), a) == artifact_path("toy", Toy(3), a)
 
 
-def test_foreign_artifact_is_refused(isolated_cache: Path) -> None:
+def test_foreign_artifact_is_rebuilt(isolated_cache: Path, caplog: pytest.LogCaptureFixture) -> None:
     calls: list[int] = []
     _cache(Toy(5), calls)
-    stored = artifact_path("toy", Toy(5), "data-v1")
-    artifact_path("toy", Toy(6), "data-v1").write_bytes(stored.read_bytes())
-    with pytest.raises(ArtifactError, match="was stored for another config or dataset; delete it to retrain"):
-        _cache(Toy(6), calls)
+    stored = artifact_path("toy", Toy(5), DATA_V1)
+    artifact_path("toy", Toy(6), DATA_V1).write_bytes(stored.read_bytes())
+    assert torch.equal(_cache(Toy(6), calls), torch.arange(6, dtype=torch.float32))
+    assert calls == [1, 1]
+    assert "cannot be used (it was stored for another config or other inputs); building it again" in caplog.text
 
 
 def test_failed_build_leaves_no_artifact(isolated_cache: Path) -> None:
@@ -56,8 +61,8 @@ def test_failed_build_leaves_no_artifact(isolated_cache: Path) -> None:
         raise RuntimeError("interrupted")
 
     with pytest.raises(RuntimeError):
-        load_or_build("toy", Toy(1), "d", build, lambda t: {"values": t}, lambda s: s["values"])
-    assert not list(isolated_cache.rglob("*.pt"))
+        load_or_build("toy", Toy(1), DATA_V1, build, lambda t: {"values": t}, lambda s: s["values"])
+    assert not list(isolated_cache.rglob("*.pt*[!k]"))  # no artifact and no temporary file, only the lock
 
 
 def test_cached_recommender_is_the_trained_one(monkeypatch: pytest.MonkeyPatch, data_dir: Path) -> None:

@@ -141,8 +141,7 @@ def test_parsed_data_is_cached_and_reloaded_identically(real_data: Path, isolate
 
 def test_interactions_roundtrip_keeps_dtypes(planted, tmp_path: Path) -> None:
     data = planted.interactions
-    data.save(tmp_path / "synthetic.npz")
-    again = type(data).load(tmp_path / "synthetic.npz")
+    again = type(data).from_bytes(data.to_bytes())
     assert again.items.equals(data.items) and again.users.equals(data.users)
     assert again.item_labels.equals(data.item_labels)
     assert again.name == "synthetic"

@@ -1,0 +1,75 @@
+"""Digests of what a result was built from: the code that computed it and the weights it read.
+
+A cached model or parsed dataset is keyed by these digests (``recsae.artifacts``,
+``recsae.datasets``), so an edit to the code or a retrained upstream model can never be
+answered with an artifact built before it.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+from collections.abc import Mapping
+from functools import lru_cache
+from pathlib import Path
+
+from torch import Tensor
+
+import recsae
+from recsae.storage import digest_bytes
+
+CACHE_CODE = frozenset({"recsae.storage", "recsae.provenance", "recsae.artifacts"})
+"""The cache itself: it stores results without changing them, so it is in no code digest."""
+
+DATA_CODE = frozenset({"recsae.sources", "recsae.datasets", "recsae.interactions"})
+"""The data side: a model's key holds the digest of the parsed data, which covers its effect."""
+
+
+@lru_cache(maxsize=None)
+def code_digest(*roots: str, leave_out: frozenset[str] = CACHE_CODE) -> str:
+    """Digest of the package version and the source of ``roots`` and of every ``recsae`` module
+    they import, directly or not (read from their ``import`` statements), except ``leave_out``.
+
+    Any edit to that code changes the digest; nothing needs to be bumped by hand.
+    """
+    pending, found = list(roots), set()
+    while pending:
+        name = pending.pop()
+        if name in found or name in leave_out or name == "recsae":
+            continue
+        found.add(name)
+        pending.extend(_recsae_imports(_source(name)))
+    parts = [recsae.__version__.encode()]
+    for name in sorted(found):
+        parts += [name.encode(), _source(name)]
+    return digest_bytes(*parts)[:16]
+
+
+def _source(module: str) -> bytes:
+    spec = importlib.util.find_spec(module)
+    if spec is None or spec.origin is None:
+        raise ModuleNotFoundError(f"No module named {module!r}.")
+    return Path(spec.origin).read_bytes()
+
+
+def _recsae_imports(source: bytes) -> list[str]:
+    """The ``recsae`` modules a source file imports (``import recsae.x``, ``from recsae[.x] import y``)."""
+    names = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names if alias.name.startswith("recsae.")]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            if node.module == "recsae":
+                names += [f"recsae.{alias.name}" for alias in node.names]
+            elif node.module.startswith("recsae."):
+                names.append(node.module)
+    return names
+
+
+def state_digest(state: Mapping[str, Tensor]) -> str:
+    """Digest of a model's weights (names, dtypes, shapes and values)."""
+    parts = []
+    for name in sorted(state):
+        tensor = state[name].detach().cpu().contiguous()
+        parts += [name.encode(), f"{tensor.dtype}{tuple(tensor.shape)}".encode(), tensor.numpy().tobytes()]
+    return digest_bytes(*parts)[:16]
