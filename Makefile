@@ -15,6 +15,8 @@ test: $(BIN)/.installed
 benchmark: $(BIN)/.installed
 	$(BIN)/python benchmarks/foundation.py
 	$(BIN)/python benchmarks/sae.py
+	$(BIN)/python benchmarks/ensemble.py
+	$(BIN)/python benchmarks/recommender_ensemble.py
 
 env: $(BIN)/.installed
 

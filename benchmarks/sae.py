@@ -21,7 +21,8 @@ import torch
 from recsae.datasets import load
 from recsae.profiles import get_profile
 from recsae.sae import build_sae
-from recsae.sae_step import STEPS_PER_CALL, AdamTrainer
+from recsae.compiled_step import STEPS_PER_CALL
+from recsae.sae_step import AdamTrainer
 from recsae.sae_training import INPUT_SCALINGS, SAERunConfig, sae_training_stream, train_sae
 from recsae.split import forbidden_training_negatives, split
 from recsae.sweeps import beta_sweep

@@ -22,7 +22,7 @@ import dataclasses
 import hashlib
 import io
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -30,7 +30,7 @@ import torch
 
 from recsae.provenance import CACHE_CODE, DATA_CODE, code_digest
 from recsae.sources import cache_dir
-from recsae.storage import DamagedFile, load_or_make
+from recsae.storage import DamagedFile, load_or_make_many
 
 T = TypeVar("T")
 
@@ -43,9 +43,10 @@ TRAINING_LEAVE_OUT = DATA_CODE | CACHE_CODE
 data digest) and the cache."""
 
 
-def training_inputs(trainer_module: str, data_digest: str, **more: str) -> dict[str, str | int]:
-    """The inputs every trained model depends on: its data, its training code and the thread count."""
-    code = code_digest(trainer_module, leave_out=TRAINING_LEAVE_OUT)
+def training_inputs(code_root: str, data_digest: str, **more: str) -> dict[str, str | int]:
+    """The inputs every trained model depends on: its data, its training code (the module
+    ``code_root`` and what it imports) and the thread count."""
+    code = code_digest(code_root, leave_out=TRAINING_LEAVE_OUT)
     return {"data": data_digest, "code": code, "threads": torch.get_num_threads(), **more}
 
 
@@ -72,23 +73,48 @@ def load_or_build(
     from_state: Callable[[dict[str, Any]], T],
 ) -> T:
     """Return the stored artifact for ``config`` built from ``inputs``, or build, store and return it."""
-    record = {"config": describe(config), "inputs": dict(inputs)}
+    return load_or_build_many(
+        kind, [config], [inputs], lambda missing: [build()], to_state, lambda _, state: from_state(state)
+    )[0]
 
-    def encode(built: T) -> bytes:
+
+def load_or_build_many(
+    kind: str,
+    configs: Sequence[Any],
+    inputs: Sequence[Inputs],
+    build_missing: Callable[[list[Any]], Sequence[T]],
+    to_state: Callable[[T], dict[str, Any]],
+    from_state: Callable[[Any, dict[str, Any]], T],
+) -> list[T]:
+    """The stored artifacts of ``configs`` (each built from its ``inputs``); those not stored are
+    built in one call, ``build_missing(their configs)``, and each is stored under its own key, so
+    a model trained inside an ensemble is found again by its config alone. ``from_state(config,
+    state)`` turns a stored state back into the artifact of that config."""
+    records = [{"config": describe(config), "inputs": dict(member)} for config, member in zip(configs, inputs)]
+
+    def encode(built: tuple[dict[str, Any], T]) -> bytes:
+        record, artifact = built
         payload = io.BytesIO()
-        torch.save({**record, "state": to_state(built)}, payload)
+        torch.save({**record, "state": to_state(artifact)}, payload)
         return payload.getvalue()
 
-    def decode(payload: bytes) -> T:
+    def decode(position: int, payload: bytes) -> tuple[dict[str, Any], T]:
         try:
             stored = torch.load(io.BytesIO(payload), map_location="cpu", weights_only=True)
         except Exception as error:  # a sealed file that torch cannot read is damaged all the same
             raise DamagedFile(f"it cannot be read as a model ({type(error).__name__})") from error
+        record = records[position]
         if stored.get("config") != record["config"] or stored.get("inputs") != record["inputs"]:
             raise DamagedFile("it was stored for another config or other inputs")
         try:
-            return from_state(stored["state"])
+            return record, from_state(configs[position], stored["state"])
         except (KeyError, RuntimeError, ValueError) as error:  # e.g. load_state_dict's size mismatch
             raise DamagedFile(f"its weights do not fit the model ({type(error).__name__})") from error
 
-    return load_or_make(artifact_path(kind, config, inputs), f"cached {kind}", decode, build, encode)
+    def make_missing(positions: list[int]) -> list[tuple[dict[str, Any], T]]:
+        built = build_missing([configs[position] for position in positions])
+        return [(records[position], artifact) for position, artifact in zip(positions, built, strict=True)]
+
+    paths = [artifact_path(kind, config, member) for config, member in zip(configs, inputs)]
+    found = load_or_make_many(paths, f"cached {kind}", decode, make_missing, encode)
+    return [artifact for _, artifact in found]

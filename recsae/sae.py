@@ -474,8 +474,7 @@ class SparseAutoencoder(nn.Module, ABC):
         Called by the trainer once per step with the user and item codes together, so "dead" means silent on
         both towers (the SAE is shared, PAPER §1).
         """
-        fired = torch.stack([(c > 0).reshape(-1, self.config.width).any(dim=0) for c in codes])
-        self.steps_since_active.add_(1).masked_fill_(fired.any(dim=0), 0)
+        advance_activity_clock(self.steps_since_active, *codes)
 
     def dead_latents(self) -> Tensor:
         """Boolean mask [m] of latents silent for at least ``config.dead_steps`` steps."""
@@ -530,6 +529,18 @@ SAE_FORMS: Mapping[str, type[SparseAutoencoder]] = {
 }
 
 
+@torch.no_grad()
+def advance_activity_clock(steps_since_active: Tensor, *codes: Tensor) -> None:
+    """``record_activity`` on a clock [..., m] whose leading axes are SAEs trained side by side.
+
+    Each code tensor is [..., n, m] (or [n, m] for one SAE): a latent is fresh again where it
+    fired on any of its own SAE's rows, so an ensemble keeps one correct clock per member.
+    """
+    *members, width = steps_since_active.shape
+    fired = torch.stack([(c > 0).reshape(*members, -1, width).any(dim=-2) for c in codes])
+    steps_since_active.add_(1).masked_fill_(fired.any(dim=0), 0)
+
+
 def build_sae(config: SAEConfig) -> SparseAutoencoder:
     """The SAE of ``config.form``, initialised from ``config.seed`` without touching global RNG state.
 
@@ -571,12 +582,15 @@ def total_loss(
     user_vectors: Tensor,
     item_vectors: Tensor,
     weights: LossWeights | None = None,
+    prediction_term: Callable[..., Tensor] = prediction_loss,
 ) -> LossTerms:
     """α·L_emb + β·L_pred + L_sparse for one step on a user batch and an item batch (PAPER §2.4).
 
     ``user_vectors``/``item_vectors`` are the frozen recommender's embeddings of ``users`` and
     ``items``; both go through the same SAE. ``sparsity`` is already weighted by its λs, since
     each variant combines its own terms; ``weights`` defaults to ``sae.config.loss_weights``.
+    ``prediction_term`` computes L_pred with the arguments of ``prediction_loss``; the SAE
+    ensemble passes an equal but cheaper form of the MF cross product (``recsae.sae_ensemble``).
     The loss has no side effects: the trainer advances the dead-latent clock, which AuxK
     reads, from the returned codes.
     """
@@ -586,7 +600,7 @@ def total_loss(
     embedding = embedding_loss(
         user_vectors, user_out.reconstructions, item_vectors, item_out.reconstructions
     )
-    prediction = prediction_loss(
+    prediction = prediction_term(
         model,
         users,
         items,

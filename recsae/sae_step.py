@@ -15,40 +15,21 @@ Set ``RECSAE_COMPILE=0`` where no C++ compiler is available, to train eagerly (s
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterator
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Mapping
 
 import torch
-import torch._dynamo.exc
-import torch._inductor.exc
 from torch import Tensor, nn
 from torch.func import functional_call, grad_and_value
 
-from recsae.sae import LossWeights, Recommender, SparseAutoencoder, total_loss
+from recsae.compiled_step import COMPILE_ENV, COMPILER_ERRORS, STEPS_PER_CALL, Adam, compile_by_default
+from recsae.sae import LossTerms, LossWeights, Recommender, SparseAutoencoder, total_loss
 
-COMPILE_ENV = "RECSAE_COMPILE"
-"""Environment variable; "0" trains with the eager step instead of the compiled one."""
-
-STEPS_PER_CALL = 4
-"""Consecutive batches one compiled call trains on: more amortises the call overhead, but the
-compilation grows with the unrolled graph (25–35 s at 4 on a 2-core CPU with a cold cache)."""
-
-COMPILER_ERRORS: tuple[type[BaseException], ...] = (
-    torch._dynamo.exc.TorchDynamoException,  # tracing and backend failures, inductor's included
-    torch._inductor.exc.CppCompileError,
-    OSError,  # no compiler executable, or one that cannot be run
-)
-"""What a missing or broken C++ toolchain raises from the first compiled call; any other error
-is a real failure of the step and propagates unchanged."""
-
-ADAM_BETAS = (0.9, 0.999)
-ADAM_EPS = 1e-8
-"""``torch.optim.Adam``'s defaults, which the paper's SAEs use (PAPER §2.4)."""
-
-
-def compile_by_default() -> bool:
-    """Whether training compiles its step: yes unless ``RECSAE_COMPILE=0``."""
-    return os.environ.get(COMPILE_ENV, "1") != "0"
+def loss_and_auxiliaries(terms: LossTerms) -> tuple[Tensor, tuple[Tensor, Tensor, Tensor]]:
+    """The total loss, with (loss terms [4], user codes, item codes) detached as auxiliaries: the
+    output ``grad_and_value(..., has_aux=True)`` differentiates."""
+    parts = torch.stack([terms.total, terms.embedding, terms.prediction, terms.sparsity]).detach()
+    return terms.total, (parts, terms.user_codes.detach(), terms.item_codes.detach())
 
 
 class _Objective(nn.Module):
@@ -65,13 +46,82 @@ class _Objective(nn.Module):
     def forward(
         self, users: Tensor, items: Tensor, user_vectors: Tensor, item_vectors: Tensor
     ) -> tuple[Tensor, tuple[Tensor, Tensor, Tensor]]:
-        """The total loss, with (loss terms [4], user codes, item codes) detached as auxiliaries."""
         terms = total_loss(self.sae, self.model, users, items, user_vectors, item_vectors, self.weights)
-        parts = torch.stack([terms.total, terms.embedding, terms.prediction, terms.sparsity]).detach()
-        return terms.total, (parts, terms.user_codes.detach(), terms.item_codes.detach())
+        return loss_and_auxiliaries(terms)
 
 
-class AdamTrainer:
+def loss_gradients(
+    objective: nn.Module,
+    params: dict[str, Tensor],
+    tables: tuple[Tensor, Tensor],
+    scale: Callable[[Tensor], Tensor],
+    users: Tensor,
+    items: Tensor,
+    *inputs: object,
+    buffers: Mapping[str, Tensor] | None = None,
+) -> tuple[dict[str, Tensor], tuple[Tensor, Tensor, Tensor]]:
+    """Gradients of ``objective`` in ``params`` on one batch, and its auxiliaries.
+
+    The batch's embeddings are looked up in ``tables`` (user, item) and scaled outside the
+    differentiated function: they are data, not parameters. ``inputs`` follow the four batch
+    arguments of ``objective``; ``buffers`` replace the objective's own (an ensemble member's
+    dead-latent clock).
+    """
+    user_vectors = scale(tables[0].index_select(0, users))
+    item_vectors = scale(tables[1].index_select(0, items))
+
+    def loss(params: dict[str, Tensor]) -> tuple[Tensor, tuple[Tensor, Tensor, Tensor]]:
+        arguments = (users, items, user_vectors, item_vectors, *inputs)
+        return functional_call(objective, {**params, **(buffers or {})}, arguments)
+
+    grads, (_, auxiliaries) = grad_and_value(loss, has_aux=True)(params)
+    return grads, auxiliaries
+
+
+class BlockTrainer(ABC):
+    """Runs blocks of steps, through the compiled step when a block has ``compiled_shape``.
+
+    Subclasses set ``compiled_shape`` (the id block one compiled call takes) and
+    ``loss_shape`` (of one step's loss terms), then call ``_compile`` if asked to compile, and
+    define ``train_step``. Calling the trainer returns the summed loss terms of the block's steps.
+    """
+
+    compiled_shape: tuple[int, ...]
+    loss_shape: tuple[int, ...]
+    compiled: Callable[[Tensor, Tensor], Tensor] | None = None
+
+    def _compile(self) -> None:
+        # Dynamo keeps compiled code per function object with guards on what it read; a
+        # fresh cache per trainer keeps a long sweep clear of its recompilation limit.
+        torch._dynamo.reset()
+        self.compiled = torch.compile(
+            self.train_block, fullgraph=True, dynamic=False, options={"cpp_wrapper": True}
+        )
+
+    def __call__(self, users: Tensor, items: Tensor) -> Tensor:
+        if self.compiled is not None and users.shape == self.compiled_shape:
+            try:
+                return self.compiled(users, items)
+            except COMPILER_ERRORS as error:
+                raise RuntimeError(
+                    f"Compiling the SAE training step failed ({type(error).__name__}); set "
+                    f"{COMPILE_ENV}=0 to train with the eager step instead."
+                ) from error
+        return self.train_block(users, items)
+
+    def train_block(self, users: Tensor, items: Tensor) -> Tensor:
+        """One step per row of ``users``/``items``; the summed loss terms."""
+        sums = torch.zeros(self.loss_shape)
+        for batch_users, batch_items in zip(users, items):
+            sums = sums + self.train_step(batch_users, batch_items)
+        return sums
+
+    @abstractmethod
+    def train_step(self, users: Tensor, items: Tensor) -> Tensor:
+        """One Adam step on one batch; returns its (total, L_emb, L_pred, sparsity)."""
+
+
+class AdamTrainer(BlockTrainer):
     """Trains ``sae`` in place with Adam on blocks of batches [n, B] of (user, item) ids.
 
     ``scale`` maps a batch of embeddings to what the SAE sees (PAPER §10.2). Blocks of exactly
@@ -79,6 +129,8 @@ class AdamTrainer:
     other block (an epoch's last, shorter batches) through the same step run eagerly. Calling
     the trainer returns the summed (total, L_emb, L_pred, sparsity) of the block's steps.
     """
+
+    loss_shape = (4,)
 
     def __init__(
         self,
@@ -92,67 +144,22 @@ class AdamTrainer:
     ) -> None:
         self.sae = sae
         self.objective = _Objective(sae, model)
-        self.user_table, self.item_table = tables
+        self.tables = tables
         self.scale = scale
-        self.lr = lr
-        self.batch_size = batch_size
+        self.compiled_shape = (STEPS_PER_CALL, batch_size)
         # Detached views share storage with the SAE's parameters, so updating them in place
         # trains the SAE itself.
-        self.params = {f"sae.{name}": p.detach() for name, p in sae.named_parameters()}
-        self.exp_avg = {name: torch.zeros_like(p) for name, p in self.params.items()}
-        self.exp_avg_sq = {name: torch.zeros_like(p) for name, p in self.params.items()}
-        self.step_count = torch.zeros(())
-        self.compiled: Callable[[Tensor, Tensor], Tensor] | None = None
+        self.adam = Adam({f"sae.{name}": p.detach() for name, p in sae.named_parameters()}, lr)
         if compiled:
-            # Dynamo keeps compiled code per function object with guards on what it read; a
-            # fresh cache per SAE keeps a long sweep clear of its recompilation limit.
-            torch._dynamo.reset()
-            self.compiled = torch.compile(self.train_block, fullgraph=True, dynamic=False, options={"cpp_wrapper": True})
-
-    def __call__(self, users: Tensor, items: Tensor) -> Tensor:
-        if self.compiled is not None and users.shape == (STEPS_PER_CALL, self.batch_size):
-            try:
-                return self.compiled(users, items)
-            except COMPILER_ERRORS as error:
-                raise RuntimeError(
-                    f"Compiling the SAE training step failed ({type(error).__name__}); set "
-                    f"{COMPILE_ENV}=0 to train with the eager step instead."
-                ) from error
-        return self.train_block(users, items)
-
-    def train_block(self, users: Tensor, items: Tensor) -> Tensor:
-        """One Adam step per row of ``users``/``items`` [n, B]; the summed loss terms [4]."""
-        sums = torch.zeros(4)
-        for batch_users, batch_items in zip(users, items):
-            sums = sums + self.train_step(batch_users, batch_items)
-        return sums
+            self._compile()
 
     def train_step(self, users: Tensor, items: Tensor) -> Tensor:
-        """One Adam step on one batch; returns (total, L_emb, L_pred, sparsity)."""
-        user_vectors = self.scale(self.user_table.index_select(0, users))
-        item_vectors = self.scale(self.item_table.index_select(0, items))
-
-        def loss(params: dict[str, Tensor]) -> tuple[Tensor, tuple[Tensor, Tensor, Tensor]]:
-            return functional_call(self.objective, params, (users, items, user_vectors, item_vectors))
-
-        grads, (_, (parts, user_codes, item_codes)) = grad_and_value(loss, has_aux=True)(self.params)
+        grads, (parts, user_codes, item_codes) = loss_gradients(
+            self.objective, self.adam.params, self.tables, self.scale, users, items
+        )
         self.sae.record_activity(user_codes, item_codes)
-        self.adam_update(grads)
+        self.adam.update(grads)
         return parts
-
-    @torch.no_grad()
-    def adam_update(self, grads: dict[str, Tensor]) -> None:
-        """``torch.optim.Adam``'s default update (no weight decay, no AMSGrad), in place."""
-        beta1, beta2 = ADAM_BETAS
-        self.step_count.add_(1)
-        step_size = self.lr / (1 - beta1**self.step_count)
-        bias_correction2_sqrt = (1 - beta2**self.step_count).sqrt()
-        for name, param in self.params.items():
-            grad = grads[name]
-            self.exp_avg[name].lerp_(grad, 1 - beta1)
-            self.exp_avg_sq[name].mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-            denominator = self.exp_avg_sq[name].sqrt() / bias_correction2_sqrt + ADAM_EPS
-            param.sub_(step_size * self.exp_avg[name] / denominator)
 
 
 def blocks(users: Tensor, items: Tensor, batch_size: int) -> Iterator[tuple[Tensor, Tensor]]:
@@ -161,5 +168,7 @@ def blocks(users: Tensor, items: Tensor, batch_size: int) -> Iterator[tuple[Tens
     full = len(users) // (STEPS_PER_CALL * batch_size) * STEPS_PER_CALL * batch_size
     shape = (-1, STEPS_PER_CALL, batch_size)
     yield from zip(users[:full].reshape(shape), items[:full].reshape(shape))
-    for batch_users, batch_items in zip(users[full:].split(batch_size), items[full:].split(batch_size)):
-        yield batch_users[None], batch_items[None]
+    # ``split`` of an empty tail would still give one (empty) batch, whose loss is NaN.
+    if full < len(users):
+        for batch_users, batch_items in zip(users[full:].split(batch_size), items[full:].split(batch_size)):
+            yield batch_users[None], batch_items[None]

@@ -14,7 +14,7 @@ the artifact cache, training it (and the recommender, if needed) first.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any, Literal
@@ -27,10 +27,12 @@ from tqdm import tqdm
 from recsae.artifacts import load_or_build, training_inputs
 from recsae.datasets import load
 from recsae.determinism import deterministic
+from recsae.interactions import Interactions
 from recsae.models import TwoTower, freeze
 from recsae.provenance import state_digest
 from recsae.sae import PAPER_CONFIGS, SAEConfig, SparseAutoencoder, build_sae, mean_l0
-from recsae.sae_step import AdamTrainer, blocks, compile_by_default
+from recsae.compiled_step import compile_by_default
+from recsae.sae_step import AdamTrainer, blocks
 from recsae.sampling import one_to_one_stream
 from recsae.split import Split, forbidden_training_negatives, split
 from recsae.training import RecommenderConfig, recommender
@@ -133,10 +135,20 @@ def train_sae(
     scaled vectors under batch-minmax); its diagnostics feed raw embeddings, as evaluation and
     steering do.
     """
-    if any(parameter.requires_grad for parameter in model.parameters()):
-        raise ValueError("The recommender must be frozen: no parameter may require grad.")
+    require_frozen(model)
     with deterministic():
         return _train(run, model, held_out, progress, compile_by_default() if compiled is None else compiled)
+
+
+def require_frozen(model: TwoTower) -> None:
+    """Refuse a recommender that training could change: SAE training only reads it."""
+    if any(parameter.requires_grad for parameter in model.parameters()):
+        raise ValueError("The recommender must be frozen: no parameter may require grad.")
+
+
+def embedding_tables(model: TwoTower) -> tuple[Tensor, Tensor]:
+    """The recommender's user and item embeddings, the data an SAE trainer looks batches up in."""
+    return model.user_vectors.detach(), model.item_vectors.detach()
 
 
 def _train(
@@ -144,30 +156,73 @@ def _train(
 ) -> TrainedSAE:
     config = run.sae
     autoencoder = build_sae(config)
-    tables = (model.user_vectors.detach(), model.item_vectors.detach())
     trainer = AdamTrainer(
-        autoencoder, model, tables, INPUT_SCALINGS[run.input_scaling], config.lr, config.batch_size, compiled
+        autoencoder, model, embedding_tables(model), INPUT_SCALINGS[run.input_scaling], config.lr,
+        config.batch_size, compiled,
     )
+    [trained] = fit_epochs(
+        [run], trainer, lambda: [autoencoder], lambda streams: blocks(*streams[0], config.batch_size),
+        model, held_out, progress,
+    )
+    return trained
+
+
+LOSS_KEYS = ("loss", "loss_emb", "loss_pred", "loss_sparsity")
+"""History names of the four loss terms a trainer sums per step, in its order."""
+
+
+def fit_epochs(
+    runs: Sequence[SAERunConfig],
+    trainer: Callable[[Tensor, Tensor], Tensor],
+    members: Callable[[], Sequence[SparseAutoencoder]],
+    epoch_blocks: Callable[[list[tuple[Tensor, Tensor]]], Iterable[tuple[Tensor, Tensor]]],
+    model: TwoTower,
+    held_out: Split,
+    progress: bool | None,
+) -> list[TrainedSAE]:
+    """The epoch loop shared by one SAE and an ensemble of SAEs that train in step.
+
+    Every epoch draws each run's own stream (seeded by its seed and the epoch), lets
+    ``epoch_blocks`` cut the streams into id blocks, sums what ``trainer`` returns per block
+    (loss terms [4], or [E, 4] for E runs) and then records each run's loss means and
+    diagnostics on the SAE modules ``members`` returns, in the order of ``runs``. The runs
+    share epochs and batch size.
+    """
+    first = runs[0]
     forbidden = forbidden_training_negatives(held_out)
-    diagnose = _diagnostics(config.seed, model, held_out)
-    history = []
+    diagnoses = [_diagnostics(run.sae.seed, model, held_out) for run in runs]
+    histories: list[list[dict[str, float]]] = [[] for _ in runs]
     epochs = tqdm(
-        range(config.epochs),
-        desc=f"SAE on {run.recommender.model} / {run.recommender.dataset}",
+        range(first.sae.epochs),
+        desc=f"{'SAE' if len(runs) == 1 else f'{len(runs)} SAEs'} on {first.recommender.model} / "
+        f"{first.recommender.dataset}",
         disable=None if progress is None else not progress,
     )
     for epoch in epochs:
-        users, items = sae_training_stream(held_out, forbidden, np.random.default_rng([config.seed, epoch]))
-        sums = sum(trainer(*block) for block in blocks(users, items, config.batch_size))
-        means = (sums / math.ceil(len(users) / config.batch_size)).tolist()
-        record = {
-            "epoch": epoch + 1,
-            **dict(zip(("loss", "loss_emb", "loss_pred", "loss_sparsity"), means)),
-            **diagnose(autoencoder),
-        }
-        history.append(record)
-        epochs.set_postfix(loss=f"{record['loss']:.4f}", score_mse=f"{record['score_mse']:.4f}")
-    return TrainedSAE(run, freeze(autoencoder), history)
+        streams = [
+            sae_training_stream(held_out, forbidden, np.random.default_rng([run.sae.seed, epoch]))
+            for run in runs
+        ]
+        sums = sum(trainer(*block) for block in epoch_blocks(streams))
+        batches = math.ceil(len(streams[0][0]) / first.sae.batch_size)
+        means = (sums / batches).reshape(len(runs), len(LOSS_KEYS))
+        for history, row, diagnose, autoencoder in zip(histories, means, diagnoses, members(), strict=True):
+            losses = dict(zip(LOSS_KEYS, row.tolist()))
+            history.append({"epoch": epoch + 1, **losses, **diagnose(autoencoder)})
+        last = [history[-1] for history in histories]
+        epochs.set_postfix(
+            loss=f"{np.mean([record['loss'] for record in last]):.4f}",
+            score_mse=f"{max(record['score_mse'] for record in last):.4f}",
+        )
+    return [
+        TrainedSAE(run, freeze(autoencoder), history)
+        for run, autoencoder, history in zip(runs, members(), histories)
+    ]
+
+
+SAE_TRAINING_CODE = "recsae.sae_ensemble"
+"""The module whose imports reach all the code that trains an SAE, alone (``train_sae``) or in
+an ensemble: the code part of every SAE's cache key, the same however it was trained."""
 
 
 def sae(run: SAERunConfig, progress: bool | None = None) -> TrainedSAE:
@@ -175,19 +230,29 @@ def sae(run: SAERunConfig, progress: bool | None = None) -> TrainedSAE:
     trained = recommender(run.recommender, progress)
     data = load(run.recommender.dataset)
     held_out = split(data, run.recommender.split)
-
-    def to_state(result: TrainedSAE) -> dict[str, Any]:
-        return {"weights": result.sae.state_dict(), "history": result.history}
-
-    def from_state(state: dict[str, Any]) -> TrainedSAE:
-        autoencoder = build_sae(run.sae)
-        autoencoder.load_state_dict(state["weights"])
-        return TrainedSAE(run, freeze(autoencoder), state["history"])
-
     return load_or_build(
-        "sae", run, training_inputs(__name__, data.digest(), upstream=state_digest(trained.model.state_dict())),
-        lambda: train_sae(run, trained.model, held_out, progress), to_state, from_state,
+        "sae", run, sae_inputs(data, trained.model),
+        lambda: train_sae(run, trained.model, held_out, progress),
+        stored_sae_state,
+        lambda state: restore_sae(run, state),
     )
+
+
+def sae_inputs(data: Interactions, model: TwoTower) -> dict[str, str | int]:
+    """What an SAE depends on besides its run: the data, the training code, the thread count and
+    the weights of the recommender it explains."""
+    return training_inputs(SAE_TRAINING_CODE, data.digest(), upstream=state_digest(model.state_dict()))
+
+
+def stored_sae_state(trained: TrainedSAE) -> dict[str, Any]:
+    """What the cache keeps of a trained SAE: its weights and its training history."""
+    return {"weights": trained.sae.state_dict(), "history": trained.history}
+
+
+def restore_sae(run: SAERunConfig, state: dict[str, Any]) -> TrainedSAE:
+    autoencoder = build_sae(run.sae)
+    autoencoder.load_state_dict(state["weights"])
+    return TrainedSAE(run, freeze(autoencoder), state["history"])
 
 
 def sae_training_stream(

@@ -23,8 +23,8 @@ import hashlib
 import logging
 import os
 import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import BinaryIO, TypeVar
 
@@ -160,29 +160,60 @@ def load_or_make(
     make: Callable[[], T],
     encode: Callable[[T], bytes],
 ) -> T:
-    """The object stored (sealed) at ``path``, or ``make()`` stored there and returned.
+    """The object stored (sealed) at ``path``, or ``make()`` stored there and returned."""
+    return load_or_make_many([path], what, lambda position, payload: decode(payload), lambda missing: [make()],
+                             encode)[0]
 
-    Under the lock of ``path``: orphaned temporary files are removed; a stored file that fails
-    its seal, or that ``decode`` rejects with :class:`DamagedFile`, is made again, with one
-    warning naming ``what`` and the file. On a read-only cache the object is made and returned
-    without being stored, also with one warning.
+
+def load_or_make_many(
+    paths: Sequence[Path],
+    what: str,
+    decode: Callable[[int, bytes], T],
+    make_missing: Callable[[list[int]], Sequence[T]],
+    encode: Callable[[T], bytes],
+) -> list[T]:
+    """The objects stored (sealed) at ``paths``; those missing are made in one call,
+    ``make_missing(positions)``, stored and returned in place (an ensemble trains them together).
+    ``decode(position, payload)`` reads the file of ``paths[position]``.
+
+    Under the locks of all ``paths`` (taken in a fixed order, so two such calls cannot deadlock):
+    orphaned temporary files are removed; a stored file that fails its seal, or that ``decode``
+    rejects with :class:`DamagedFile`, is made again, with one warning naming ``what`` and the
+    file. On a read-only cache the objects are made and returned without being stored, also
+    with one warning each.
     """
-    with locked(path) as writable:
-        if writable:
-            remove_orphans(path)
-        if path.exists():
-            try:
-                return decode(read_sealed(path))
-            except DamagedFile as damage:
-                log.warning("recsae: the %s %s cannot be used (%s); building it again.", what, path.name, damage)
-        made = make()
-        try:
-            if not writable:
-                raise CacheNotWritable(f"{str(path.parent)!r} is not writable")
-            write_sealed(path, encode(made))
-        except CacheNotWritable as error:
-            log.warning(
-                "recsae: the %s was built but not stored, because %s; set RECSAE_CACHE_DIR to a "
-                "writable folder to keep it.", what, str(error).rstrip("."),
-            )
-        return made
+    with ExitStack() as stack:
+        writable = {path: stack.enter_context(locked(path)) for path in sorted(set(paths))}
+        for path, can_write in writable.items():
+            if can_write:
+                remove_orphans(path)
+        found = [_read(path, what, lambda payload, at=at: decode(at, payload)) for at, path in enumerate(paths)]
+        missing = [position for position, value in enumerate(found) if value is None]
+        if missing:
+            for position, made in zip(missing, make_missing(missing), strict=True):
+                found[position] = made
+                _store(paths[position], what, lambda made=made: encode(made), writable[paths[position]])
+    return found  # type: ignore[return-value]
+
+
+def _read(path: Path, what: str, decode: Callable[[bytes], T]) -> T | None:
+    """The stored object, or None when there is none or it cannot be used (said in one line)."""
+    if not path.exists():
+        return None
+    try:
+        return decode(read_sealed(path))
+    except DamagedFile as damage:
+        log.warning("recsae: the %s %s cannot be used (%s); building it again.", what, path.name, damage)
+        return None
+
+
+def _store(path: Path, what: str, payload: Callable[[], bytes], writable: bool) -> None:
+    try:
+        if not writable:
+            raise CacheNotWritable(f"{str(path.parent)!r} is not writable")
+        write_sealed(path, payload())
+    except CacheNotWritable as error:
+        log.warning(
+            "recsae: the %s was built but not stored, because %s; set RECSAE_CACHE_DIR to a "
+            "writable folder to keep it.", what, str(error).rstrip("."),
+        )

@@ -7,6 +7,7 @@ exact config from the artifact cache, training it first if needed.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any, Literal
 
 import numpy as np
@@ -117,13 +118,13 @@ def _train(config: RecommenderConfig, data: Interactions, held_out: Split,
     model = build_model(config, data.n_users, data.n_items)
     optimizer = _optimizer(config, model)
     forbidden = forbidden_training_negatives(held_out)
-    monitor = _monitor(config, held_out)
+    measure = monitor(config, held_out)
     history = []
     epochs = tqdm(range(config.epochs), desc=f"{config.model} on {config.dataset}",
                   disable=None if progress is None else not progress)
     for epoch in epochs:
         rng = np.random.default_rng([config.seed, epoch])
-        users, items, labels = _epoch_samples(held_out, forbidden, rng)
+        users, items, labels = epoch_samples(held_out, forbidden, rng)
         model.train()
         total = 0.0
         for start in range(0, len(users), config.batch_size):
@@ -136,29 +137,42 @@ def _train(config: RecommenderConfig, data: Interactions, held_out: Split,
             objective.backward()
             optimizer.step()
             total += summed_bce
-        record = {"epoch": epoch + 1, "bce": total / len(users), **monitor(model)}
+        record = {"epoch": epoch + 1, "bce": total / len(users), **measure(model)}
         history.append(record)
         epochs.set_postfix(bce=f"{record['bce']:.4f}", ndcg10=f"{record['monitor_ndcg@10']:.4f}")
     return TrainedRecommender(config, freeze(model), history)
+
+
+TRAINING_CODE = "recsae.recommender_ensemble"
+"""The module whose imports reach all the code that trains a recommender, alone
+(``train_recommender``) or with its seeds (``recsae.recommender_ensemble``): the code part of
+every recommender's cache key, the same however it was trained."""
 
 
 def recommender(config: RecommenderConfig, progress: bool | None = None) -> TrainedRecommender:
     """The trained model for ``config``, from the artifact cache or trained (once) now."""
     data = load(config.dataset)
     held_out = split(data, config.split)
+    return load_or_build(
+        "recommender", config, training_inputs(TRAINING_CODE, data.digest()),
+        lambda: train_recommender(config, data, held_out, progress), stored_state, restorer(config, data),
+    )
 
-    def to_state(trained: TrainedRecommender) -> dict[str, Any]:
-        return {"weights": trained.model.state_dict(), "history": trained.history}
 
-    def from_state(state: dict[str, Any]) -> TrainedRecommender:
+def stored_state(trained: TrainedRecommender) -> dict[str, Any]:
+    """What the cache keeps of a trained recommender: its weights and its training curve."""
+    return {"weights": trained.model.state_dict(), "history": trained.history}
+
+
+def restorer(config: RecommenderConfig, data: Interactions) -> Callable[[dict[str, Any]], TrainedRecommender]:
+    """Turns a stored state of ``config``'s model back into the frozen trained recommender."""
+
+    def restore(state: dict[str, Any]) -> TrainedRecommender:
         model = build_model(config, data.n_users, data.n_items)
         model.load_state_dict(state["weights"])
         return TrainedRecommender(config, freeze(model), state["history"])
 
-    return load_or_build(
-        "recommender", config, training_inputs(__name__, data.digest()),
-        lambda: train_recommender(config, data, held_out, progress), to_state, from_state,
-    )
+    return restore
 
 
 @torch.no_grad()
@@ -190,16 +204,25 @@ def _optimizer(config: RecommenderConfig, model: TwoTower) -> torch.optim.Optimi
 def _batch_loss(config: RecommenderConfig, model: TwoTower, users: torch.Tensor, items: torch.Tensor,
                 labels: torch.Tensor) -> tuple[torch.Tensor, float]:
     """The objective to differentiate, and the batch's summed BCE for the training curve."""
+    objective, summed = batch_objective(config, model, users, items, labels)
+    return objective, summed.item()
+
+
+def batch_objective(config: RecommenderConfig, model: TwoTower, users: torch.Tensor, items: torch.Tensor,
+                    labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The objective to differentiate and the batch's summed BCE, both as tensors (so that the
+    ensemble trainer can vmap and compile them): BCE summed for SGD, averaged for Adam
+    (PAPER §3), plus ``l2/2`` times the squares of the rows the batch touches."""
     logits = model.pair_logits(model.user_vectors[users], model.item_vectors[items], users, items)
     summed = F.binary_cross_entropy_with_logits(logits, labels, reduction="sum")
     objective = summed if config.optimizer == "sgd" else summed / len(labels)
     if config.l2:
         penalty = sum(rows.pow(2).sum() for rows in model.regularised_rows(users, items))
         objective = objective + 0.5 * config.l2 * penalty
-    return objective, summed.item()
+    return objective, summed
 
 
-def _epoch_samples(held_out: Split, forbidden: np.ndarray, rng: np.random.Generator
+def epoch_samples(held_out: Split, forbidden: np.ndarray, rng: np.random.Generator
                    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Every training positive plus one fresh negative per positive, shuffled."""
     users, items, labels = one_to_one_stream(held_out.train_users, held_out.train_items, held_out.n_items,
@@ -207,7 +230,7 @@ def _epoch_samples(held_out: Split, forbidden: np.ndarray, rng: np.random.Genera
     return torch.from_numpy(users).long(), torch.from_numpy(items).long(), torch.from_numpy(labels).float()
 
 
-def _monitor(config: RecommenderConfig, held_out: Split):
+def monitor(config: RecommenderConfig, held_out: Split) -> Callable[[TwoTower], dict[str, float]]:
     """NDCG@10 on a fixed subset of users after each epoch: a training curve, not a selection rule."""
     users = np.sort(np.random.default_rng(config.seed).permutation(held_out.n_users)[: config.monitor_users])
     exclude = held_out.train_matrix()[users]

@@ -429,7 +429,7 @@ def test_parser_change_never_serves_the_old_data_or_model(
 
 def test_training_code_is_part_of_the_key(monkeypatch: pytest.MonkeyPatch) -> None:
     """An edit to any module the trainer imports, even indirectly, changes the digest."""
-    before = provenance.code_digest("recsae.training", leave_out=artifacts.TRAINING_LEAVE_OUT)
+    before = provenance.code_digest(training.TRAINING_CODE, leave_out=artifacts.TRAINING_LEAVE_OUT)
     read = provenance._source
 
     def edited(module: str) -> bytes:
@@ -438,7 +438,7 @@ def test_training_code_is_part_of_the_key(monkeypatch: pytest.MonkeyPatch) -> No
     provenance.code_digest.cache_clear()
     monkeypatch.setattr(provenance, "_source", edited)
     try:
-        assert provenance.code_digest("recsae.training", leave_out=artifacts.TRAINING_LEAVE_OUT) != before
+        assert provenance.code_digest(training.TRAINING_CODE, leave_out=artifacts.TRAINING_LEAVE_OUT) != before
         unrelated = provenance.code_digest("recsae.metrics")
         monkeypatch.setattr(provenance, "_source", read)
         provenance.code_digest.cache_clear()
@@ -451,9 +451,9 @@ def test_thread_count_is_part_of_the_key() -> None:
     threads = torch.get_num_threads()
     try:
         torch.set_num_threads(1)
-        one = artifacts.training_inputs("recsae.training", "data")
+        one = artifacts.training_inputs(training.TRAINING_CODE, "data")
         torch.set_num_threads(2)
-        two = artifacts.training_inputs("recsae.training", "data")
+        two = artifacts.training_inputs(training.TRAINING_CODE, "data")
     finally:
         torch.set_num_threads(threads)
     assert artifact_path("recommender", paper_mf(), one) != artifact_path("recommender", paper_mf(), two)

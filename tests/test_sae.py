@@ -19,7 +19,8 @@ from recsae.sae import (
     prediction_loss,
     total_loss,
 )
-from recsae.sae_step import STEPS_PER_CALL, AdamTrainer, blocks
+from recsae.compiled_step import STEPS_PER_CALL
+from recsae.sae_step import AdamTrainer, blocks
 
 N_USERS, N_ITEMS, DIM = 12, 15, 6
 

@@ -11,7 +11,7 @@ import pytest
 
 from recsae.datasets import load
 from recsae.fidelity_eval import fidelity
-from recsae.sae_step import COMPILE_ENV
+from recsae.compiled_step import COMPILE_ENV
 from recsae.sae_training import paper_sae, sae
 from recsae.sources import DATA_DIR_ENV
 from recsae.split import split
