@@ -11,6 +11,8 @@ the same steps eagerly (slower).
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from typing import TypeVar
 
 import torch
 import torch._dynamo.exc
@@ -35,6 +37,31 @@ is a real failure of the step and propagates unchanged."""
 ADAM_BETAS = (0.9, 0.999)
 ADAM_EPS = 1e-8
 """``torch.optim.Adam``'s defaults, which the paper's SAEs use (PAPER §2.4)."""
+
+
+R = TypeVar("R")
+
+
+def compile_step(step: Callable[..., R]) -> Callable[..., R]:
+    """``step`` compiled into one graph for fixed shapes.
+
+    Dynamo keeps compiled code per function object with guards on what it read; a fresh cache
+    per trainer keeps a long sweep clear of its recompilation limit.
+    """
+    torch._dynamo.reset()
+    return torch.compile(step, fullgraph=True, dynamic=False, options={"cpp_wrapper": True})
+
+
+def call_compiled(compiled: Callable[..., R], what: str, *arguments: object) -> R:
+    """``compiled(*arguments)``, with a missing or broken C++ toolchain said in one sentence
+    that names the way out (``RECSAE_COMPILE=0``)."""
+    try:
+        return compiled(*arguments)
+    except COMPILER_ERRORS as error:
+        raise RuntimeError(
+            f"Compiling the {what} training step failed ({type(error).__name__}); set "
+            f"{COMPILE_ENV}=0 to train with the eager step instead."
+        ) from error
 
 
 def compile_by_default() -> bool:

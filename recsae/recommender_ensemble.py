@@ -30,7 +30,7 @@ from recsae.datasets import load
 from recsae.determinism import deterministic
 from recsae.interactions import Interactions
 from recsae.models import NeuralCF, freeze
-from recsae.compiled_step import COMPILE_ENV, COMPILER_ERRORS, STEPS_PER_CALL, Adam, compile_by_default
+from recsae.compiled_step import STEPS_PER_CALL, Adam, call_compiled, compile_by_default, compile_step
 from recsae.split import Split, forbidden_training_negatives, split
 from recsae.training import (
     TRAINING_CODE,
@@ -40,10 +40,16 @@ from recsae.training import (
     build_model,
     epoch_samples,
     monitor,
-    restorer,
+    restore_recommender,
     stored_state,
     train_recommender,
 )
+
+
+def trains_as_ensemble(config: RecommenderConfig) -> bool:
+    """Whether seeds of ``config`` can share one step: NCF with Adam (MF's manual SGD step is
+    already cheap per step, so its seeds train alone)."""
+    return config.model == "ncf" and config.optimizer == "adam"
 
 
 def ensemble_compatible(configs: Sequence[RecommenderConfig]) -> None:
@@ -52,7 +58,7 @@ def ensemble_compatible(configs: Sequence[RecommenderConfig]) -> None:
     if not configs:
         raise ValueError("An ensemble needs at least one recommender config.")
     first = configs[0]
-    if first.model != "ncf" or first.optimizer != "adam":
+    if not trains_as_ensemble(first):
         raise ValueError(
             f"Only NCF recommenders trained with Adam train as an ensemble, got model={first.model!r} "
             f"with optimizer={first.optimizer!r}; train the others with train_recommender."
@@ -97,23 +103,14 @@ class RecommenderEnsemble:
         self.adam = Adam(self.params, configs[0].lr)
         self.compiled: Callable[[Tensor, Tensor, Tensor], Tensor] | None = None
         if compiled:
-            torch._dynamo.reset()
-            self.compiled = torch.compile(
-                self.train_block, fullgraph=True, dynamic=False, options={"cpp_wrapper": True}
-            )
+            self.compiled = compile_step(self.train_block)
 
     def __call__(self, users: Tensor, items: Tensor, labels: Tensor) -> Tensor:
         """Train on a block [n, E, B]; the summed BCE of each member [E]."""
         done = self.adam.step_count.clone()
         self.adam.step_count += users.shape[0]
         if self.compiled is not None and users.shape[0] == STEPS_PER_CALL:
-            try:
-                return self.compiled(users, items, labels, done)
-            except COMPILER_ERRORS as error:
-                raise RuntimeError(
-                    f"Compiling the recommender training step failed ({type(error).__name__}); set "
-                    f"{COMPILE_ENV}=0 to train with the eager step instead."
-                ) from error
+            return call_compiled(self.compiled, "recommender", users, items, labels, done)
         return self.train_block(users, items, labels, done)
 
     def train_block(self, users: Tensor, items: Tensor, labels: Tensor, done: Tensor) -> Tensor:
@@ -197,15 +194,15 @@ def recommenders(configs: Sequence[RecommenderConfig], progress: bool | None = N
     if len({(config.dataset, config.split) for config in configs}) > 1:
         raise ValueError("recommenders() takes configs of one dataset and split; call it once per dataset.")
     data = load(configs[0].dataset)
-    held_out = split(data, configs[0].split)
 
     def train_missing(missing: list[RecommenderConfig]) -> list[TrainedRecommender]:
+        held_out = split(data, configs[0].split)
         groups: dict[RecommenderConfig, list[RecommenderConfig]] = {}
         for config in missing:
             groups.setdefault(replace(config, seed=0), []).append(config)
         trained: dict[RecommenderConfig, TrainedRecommender] = {}
         for members in groups.values():
-            if members[0].model == "ncf" and members[0].optimizer == "adam" and len(members) > 1:
+            if trains_as_ensemble(members[0]) and len(members) > 1:
                 trained.update(zip(members, train_recommender_ensemble(members, data, held_out, progress)))
             else:
                 trained.update({config: train_recommender(config, data, held_out, progress) for config in members})
@@ -214,5 +211,5 @@ def recommenders(configs: Sequence[RecommenderConfig], progress: bool | None = N
     inputs = training_inputs(TRAINING_CODE, data.digest())
     return load_or_build_many(
         "recommender", configs, [inputs] * len(configs), train_missing, stored_state,
-        lambda config, state: restorer(config, data)(state),
+        lambda config, state: restore_recommender(config, data, state),
     )

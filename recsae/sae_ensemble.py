@@ -280,10 +280,9 @@ def saes(runs: Sequence[SAERunConfig], progress: bool | None = None) -> list[Tra
         raise ValueError("saes() takes runs that explain one recommender; call it once per recommender.")
     trained = recommender(runs[0].recommender, progress)
     data = load(runs[0].recommender.dataset)
-    held_out = split(data, runs[0].recommender.split)
     inputs = sae_inputs(data, trained.model)
     return load_or_build_many(
         "sae", runs, [inputs] * len(runs),
-        lambda missing: train_sae_ensemble(missing, trained.model, held_out, progress),
+        lambda missing: train_sae_ensemble(missing, trained.model, split(data, runs[0].recommender.split), progress),
         stored_sae_state, restore_sae,
     )

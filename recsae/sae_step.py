@@ -22,7 +22,7 @@ import torch
 from torch import Tensor, nn
 from torch.func import functional_call, grad_and_value
 
-from recsae.compiled_step import COMPILE_ENV, COMPILER_ERRORS, STEPS_PER_CALL, Adam, compile_by_default
+from recsae.compiled_step import STEPS_PER_CALL, Adam, call_compiled, compile_by_default, compile_step
 from recsae.sae import LossTerms, LossWeights, Recommender, SparseAutoencoder, total_loss
 
 def loss_and_auxiliaries(terms: LossTerms) -> tuple[Tensor, tuple[Tensor, Tensor, Tensor]]:
@@ -91,22 +91,11 @@ class BlockTrainer(ABC):
     compiled: Callable[[Tensor, Tensor], Tensor] | None = None
 
     def _compile(self) -> None:
-        # Dynamo keeps compiled code per function object with guards on what it read; a
-        # fresh cache per trainer keeps a long sweep clear of its recompilation limit.
-        torch._dynamo.reset()
-        self.compiled = torch.compile(
-            self.train_block, fullgraph=True, dynamic=False, options={"cpp_wrapper": True}
-        )
+        self.compiled = compile_step(self.train_block)
 
     def __call__(self, users: Tensor, items: Tensor) -> Tensor:
         if self.compiled is not None and users.shape == self.compiled_shape:
-            try:
-                return self.compiled(users, items)
-            except COMPILER_ERRORS as error:
-                raise RuntimeError(
-                    f"Compiling the SAE training step failed ({type(error).__name__}); set "
-                    f"{COMPILE_ENV}=0 to train with the eager step instead."
-                ) from error
+            return call_compiled(self.compiled, "SAE", users, items)
         return self.train_block(users, items)
 
     def train_block(self, users: Tensor, items: Tensor) -> Tensor:

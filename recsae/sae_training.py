@@ -229,10 +229,9 @@ def sae(run: SAERunConfig, progress: bool | None = None) -> TrainedSAE:
     """The trained SAE for ``run``, from the artifact cache or trained (once) now."""
     trained = recommender(run.recommender, progress)
     data = load(run.recommender.dataset)
-    held_out = split(data, run.recommender.split)
     return load_or_build(
         "sae", run, sae_inputs(data, trained.model),
-        lambda: train_sae(run, trained.model, held_out, progress),
+        lambda: train_sae(run, trained.model, split(data, run.recommender.split), progress),  # split only to train
         stored_sae_state,
         lambda state: restore_sae(run, state),
     )

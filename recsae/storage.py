@@ -208,12 +208,15 @@ def _read(path: Path, what: str, decode: Callable[[bytes], T]) -> T | None:
 
 
 def _store(path: Path, what: str, payload: Callable[[], bytes], writable: bool) -> None:
-    try:
-        if not writable:
-            raise CacheNotWritable(f"{str(path.parent)!r} is not writable")
-        write_sealed(path, payload())
-    except CacheNotWritable as error:
-        log.warning(
-            "recsae: the %s was built but not stored, because %s; set RECSAE_CACHE_DIR to a "
-            "writable folder to keep it.", what, str(error).rstrip("."),
-        )
+    """Write the object sealed, or say in one line why a read-only cache could not keep it."""
+    reason = f"{str(path.parent)!r} is not writable"
+    if writable:
+        try:
+            write_sealed(path, payload())
+            return
+        except CacheNotWritable as error:
+            reason = str(error).rstrip(".")
+    log.warning(
+        "recsae: the %s was built but not stored, because %s; set RECSAE_CACHE_DIR to a "
+        "writable folder to keep it.", what, reason,
+    )

@@ -152,10 +152,11 @@ every recommender's cache key, the same however it was trained."""
 def recommender(config: RecommenderConfig, progress: bool | None = None) -> TrainedRecommender:
     """The trained model for ``config``, from the artifact cache or trained (once) now."""
     data = load(config.dataset)
-    held_out = split(data, config.split)
     return load_or_build(
         "recommender", config, training_inputs(TRAINING_CODE, data.digest()),
-        lambda: train_recommender(config, data, held_out, progress), stored_state, restorer(config, data),
+        lambda: train_recommender(config, data, split(data, config.split), progress),  # split only to train
+        stored_state,
+        lambda state: restore_recommender(config, data, state),
     )
 
 
@@ -164,15 +165,11 @@ def stored_state(trained: TrainedRecommender) -> dict[str, Any]:
     return {"weights": trained.model.state_dict(), "history": trained.history}
 
 
-def restorer(config: RecommenderConfig, data: Interactions) -> Callable[[dict[str, Any]], TrainedRecommender]:
-    """Turns a stored state of ``config``'s model back into the frozen trained recommender."""
-
-    def restore(state: dict[str, Any]) -> TrainedRecommender:
-        model = build_model(config, data.n_users, data.n_items)
-        model.load_state_dict(state["weights"])
-        return TrainedRecommender(config, freeze(model), state["history"])
-
-    return restore
+def restore_recommender(config: RecommenderConfig, data: Interactions, state: dict[str, Any]) -> TrainedRecommender:
+    """A stored state of ``config``'s model, back as the frozen trained recommender."""
+    model = build_model(config, data.n_users, data.n_items)
+    model.load_state_dict(state["weights"])
+    return TrainedRecommender(config, freeze(model), state["history"])
 
 
 @torch.no_grad()
