@@ -20,11 +20,11 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from recsae.compiled_step import STEPS_PER_CALL
 from recsae.datasets import load
 from recsae.profiles import get_profile
 from recsae.sae import build_sae
 from recsae.sae_ensemble import EnsembleTrainer, ensemble_blocks
-from recsae.compiled_step import STEPS_PER_CALL
 from recsae.sae_step import AdamTrainer, BlockTrainer, blocks
 from recsae.sae_training import INPUT_SCALINGS, SAERunConfig, embedding_tables, sae_training_stream
 from recsae.split import forbidden_training_negatives, split
@@ -51,7 +51,9 @@ def member_costs(run: SAERunConfig, sizes: list[int], steps: int) -> dict[str, f
     configs = [replace(run.sae, seed=seed) for seed in range(max(sizes))]
     rows = (steps // STEPS_PER_CALL + 1) * STEPS_PER_CALL * run.sae.batch_size
     streams = [
-        tuple(ids[:rows] for ids in sae_training_stream(held_out, forbidden, np.random.default_rng([c.seed, 0])))
+        tuple(
+            ids[:rows] for ids in sae_training_stream(held_out, forbidden, np.random.default_rng([c.seed, 0]))
+        )
         for c in configs
     ]
     alone = AdamTrainer(build_sae(configs[0]), model, tables, scale, run.sae.lr, run.sae.batch_size, True)
@@ -73,7 +75,9 @@ def main() -> None:
         parser.error(f"--steps must be at least {2 * STEPS_PER_CALL}: one untimed call and one timed.")
     torch.set_num_threads(2)
     profile = get_profile(arguments.profile)
-    rows = {model: member_costs(profile.sae(model), arguments.sizes, arguments.steps) for model in ("mf", "ncf")}
+    rows = {
+        model: member_costs(profile.sae(model), arguments.sizes, arguments.steps) for model in ("mf", "ncf")
+    }
     columns = list(rows["mf"])
     print(f"ms per member step ({profile.main_dataset}, compiled, {arguments.steps} steps per trainer)")
     print(f"{'SAE':<6}" + "".join(f"{column:>9}" for column in columns))

@@ -41,8 +41,10 @@ def main() -> None:
         timed = replace(config, epochs=arguments.epochs)
         elapsed, trained = seconds(lambda: train_recommender(timed, data, held_out, progress=False))
         per_epoch = elapsed / arguments.epochs
-        print(f"{name}: {per_epoch:.2f} s per epoch -> {per_epoch * config.epochs:.0f} s for the "
-              f"book's {config.epochs} epochs")
+        print(
+            f"{name}: {per_epoch:.2f} s per epoch -> {per_epoch * config.epochs:.0f} s for the "
+            f"book's {config.epochs} epochs"
+        )
         score_all(trained.model)
         score_time, _ = seconds(lambda: score_all(trained.model))
         print(f"{name}: full score matrix {data.n_users} x {data.n_items}: {score_time:.2f} s")

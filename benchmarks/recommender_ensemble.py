@@ -18,11 +18,11 @@ from dataclasses import replace
 import numpy as np
 import torch
 
+from recsae.compiled_step import STEPS_PER_CALL
 from recsae.datasets import load
 from recsae.determinism import deterministic
 from recsae.profiles import ncf
 from recsae.recommender_ensemble import RecommenderEnsemble
-from recsae.compiled_step import STEPS_PER_CALL
 from recsae.split import forbidden_training_negatives, split
 from recsae.training import _optimizer, batch_objective, build_model, epoch_samples
 
@@ -41,8 +41,10 @@ def main() -> None:
 
     def report(name: str, seconds: float, members: int) -> None:
         per_step = 1000 * seconds / steps
-        print(f"{name:<28} {per_step:7.3f} ms/step  {per_step / members:7.3f} ms/member-step  "
-              f"30 epochs: {per_step / members * epoch_steps * config.epochs / 60_000:5.1f} min per member")
+        print(
+            f"{name:<28} {per_step:7.3f} ms/step  {per_step / members:7.3f} ms/member-step  "
+            f"30 epochs: {per_step / members * epoch_steps * config.epochs / 60_000:5.1f} min per member"
+        )
 
     with deterministic():
         model = build_model(config, data.n_users, data.n_items)

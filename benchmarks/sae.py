@@ -18,10 +18,10 @@ import time
 import numpy as np
 import torch
 
+from recsae.compiled_step import STEPS_PER_CALL
 from recsae.datasets import load
 from recsae.profiles import get_profile
 from recsae.sae import build_sae
-from recsae.compiled_step import STEPS_PER_CALL
 from recsae.sae_step import AdamTrainer
 from recsae.sae_training import INPUT_SCALINGS, SAERunConfig, sae_training_stream, train_sae
 from recsae.split import forbidden_training_negatives, split
@@ -35,14 +35,25 @@ def eager_ms_per_step(run: SAERunConfig) -> float:
     """Milliseconds per step of the uncompiled step on the first batches of an epoch."""
     model = recommender(run.recommender).model
     held_out = split(load(run.recommender.dataset), run.recommender.split)
-    users, items = sae_training_stream(held_out, forbidden_training_negatives(held_out), np.random.default_rng(0))
+    users, items = sae_training_stream(
+        held_out, forbidden_training_negatives(held_out), np.random.default_rng(0)
+    )
     tables = (model.user_vectors.detach(), model.item_vectors.detach())
-    trainer = AdamTrainer(build_sae(run.sae), model, tables, INPUT_SCALINGS[run.input_scaling],
-                          run.sae.lr, run.sae.batch_size, compiled=False)
+    trainer = AdamTrainer(
+        build_sae(run.sae),
+        model,
+        tables,
+        INPUT_SCALINGS[run.input_scaling],
+        run.sae.lr,
+        run.sae.batch_size,
+        compiled=False,
+    )
     batch = run.sae.batch_size
     start = time.perf_counter()
     for step in range(EAGER_STEPS):
-        trainer(users[step * batch:(step + 1) * batch][None], items[step * batch:(step + 1) * batch][None])
+        trainer(
+            users[step * batch : (step + 1) * batch][None], items[step * batch : (step + 1) * batch][None]
+        )
     return (time.perf_counter() - start) / EAGER_STEPS * 1e3
 
 
@@ -63,8 +74,10 @@ def main() -> None:
     for model in ("mf", "ncf"):
         run = profile.sae(model)
         print(f"{model.upper()} SAE, eager step: {eager_ms_per_step(run):.2f} ms per step")
-        print(f"{model.upper()} SAE, compiled ({STEPS_PER_CALL} steps per call), 18 epochs: "
-              f"{train_seconds(run):.0f} s (first run in this process, including compilation)")
+        print(
+            f"{model.upper()} SAE, compiled ({STEPS_PER_CALL} steps per call), 18 epochs: "
+            f"{train_seconds(run):.0f} s (first run in this process, including compilation)"
+        )
         print(f"{model.upper()} SAE, compiled, again: {train_seconds(run):.0f} s")
     if arguments.sweep:
         start = time.perf_counter()

@@ -90,7 +90,9 @@ def load_or_build_many(
     built in one call, ``build_missing(their configs)``, and each is stored under its own key, so
     a model trained inside an ensemble is found again by its config alone. ``from_state(config,
     state)`` turns a stored state back into the artifact of that config."""
-    records = [{"config": describe(config), "inputs": dict(member)} for config, member in zip(configs, inputs)]
+    records = [
+        {"config": describe(config), "inputs": dict(member)} for config, member in zip(configs, inputs)
+    ]
 
     def encode(built: tuple[dict[str, Any], T]) -> bytes:
         record, artifact = built

@@ -24,8 +24,8 @@ import nbformat
 import papermill
 import yaml
 
-from recsae.storage import write_atomically
 from recsae.results import book_root
+from recsae.storage import write_atomically
 
 PROFILES = ("full", "quick")
 DEFAULT_PROFILE = "full"
@@ -34,8 +34,11 @@ DEFAULT_PROFILE = "full"
 def chapter_sources(root: Path) -> list[Path]:
     """The executable chapters of the TOC, in reading order (prose-only pages excluded)."""
     toc = yaml.safe_load((root / "_toc.yml").read_text())
-    files = [toc["root"]] + [entry["file"] for part in toc.get("parts", [{"chapters": toc.get("chapters", [])}])
-                             for entry in part["chapters"]]
+    files = [toc["root"]] + [
+        entry["file"]
+        for part in toc.get("parts", [{"chapters": toc.get("chapters", [])}])
+        for entry in part["chapters"]
+    ]
     sources = [root / f"{name}.md" for name in files]
     return [path for path in sources if is_notebook_source(path)]
 
@@ -58,8 +61,12 @@ def execute_chapter(source: Path, profile: str = DEFAULT_PROFILE) -> Path:
         executed = Path(scratch) / f"executed-{unexecuted.name}"
         nbformat.write(notebook, unexecuted)
         papermill.execute_notebook(
-            str(unexecuted), str(executed), parameters=parameters, kernel_name="python3",
-            cwd=str(source.parent), progress_bar=False,
+            str(unexecuted),
+            str(executed),
+            parameters=parameters,
+            kernel_name="python3",
+            cwd=str(source.parent),
+            progress_bar=False,
         )
         result = nbformat.read(executed, as_version=4)
     strip_run_metadata(result)
@@ -96,7 +103,9 @@ def main(argv: list[str] | None = None) -> None:
         chosen = [Path(c).resolve() for c in arguments.chapters]
         for source in chosen:
             if not (source.is_file() and source.is_relative_to(root) and is_notebook_source(source)):
-                parser.error(f"{source} is not a chapter of the book in {root}; name a chapters/NN_name.md file.")
+                parser.error(
+                    f"{source} is not a chapter of the book in {root}; name a chapters/NN_name.md file."
+                )
         for source in chosen or chapter_sources(root):
             print(f"executing {source.relative_to(root)} ({arguments.profile})", flush=True)
             execute_chapter(source, arguments.profile)

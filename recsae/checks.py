@@ -37,7 +37,11 @@ def check_number(
 ) -> None:
     """``owner.name`` is a finite real number, > ``above`` / ≥ ``at_least`` / < ``below`` as given."""
     value = getattr(owner, name)
-    bounds = [f"{sign} {bound:g}" for sign, bound in ((">", above), ("≥", at_least), ("<", below)) if bound is not None]
+    bounds = [
+        f"{sign} {bound:g}"
+        for sign, bound in ((">", above), ("≥", at_least), ("<", below))
+        if bound is not None
+    ]
     wanted = "a finite number" + (" " + " and ".join(bounds) if bounds else "")
     valid = (
         isinstance(value, Real)

@@ -210,7 +210,9 @@ def mean_popularity_rank(codes: ArrayLike, popularity_rank: pd.Series, k: int) -
     matrix = _codes(codes)
     ranks = np.asarray(popularity_rank, dtype=np.float64)
     if len(ranks) != matrix.shape[0]:
-        raise ValueError(f"Popularity ranks must have one entry per item ({matrix.shape[0]}), got {len(ranks)}.")
+        raise ValueError(
+            f"Popularity ranks must have one entry per item ({matrix.shape[0]}), got {len(ranks)}."
+        )
     return ranks[top_items(matrix, k)].mean(axis=1)
 
 
@@ -256,8 +258,13 @@ def landmark_neurons(table: pd.DataFrame, eras: int = 3, common_decade: str = "1
     top 50. ``table`` is a ``neuron_table`` with item decades and popularity ranks."""
     popular = int(table["popularity_rank@50"].idxmin())
     others = table.drop(index=popular)
-    temporal = others[others["decade"] != common_decade].sort_values("decade_share", ascending=False, kind="stable")
-    named = {f"#{neuron} {row['label']}, {row['decade']}": int(neuron) for neuron, row in temporal.head(eras).iterrows()}
+    temporal = others[others["decade"] != common_decade].sort_values(
+        "decade_share", ascending=False, kind="stable"
+    )
+    named = {
+        f"#{neuron} {row['label']}, {row['decade']}": int(neuron)
+        for neuron, row in temporal.head(eras).iterrows()
+    }
     named[f"#{popular} {table.loc[popular, 'label']}, most popular"] = popular
     return named
 
@@ -322,13 +329,17 @@ def concept_neuron(codes: ArrayLike, labels: pd.DataFrame, label: str) -> pd.Ser
     purities = purity(matrix, labels, as_label, LABEL_DEPTH)
     aucs = np.nan_to_num(label_auc(matrix, labels, as_label), nan=0.0)
     best = int(np.lexsort((np.arange(matrix.shape[1]), -aucs, -purities))[0])
-    return pd.Series({
-        "neuron": best,
-        "purity@10": float(purities[best]),
-        "auc": float(aucs[best]),
-        "label": label_neurons(matrix, labels)["label"].iloc[best],
-        "qualifies": bool(round(purities[best] * min(LABEL_DEPTH, matrix.shape[0])) >= MIN_LABEL_COUNT),
-    }, name=label, dtype=object)
+    return pd.Series(
+        {
+            "neuron": best,
+            "purity@10": float(purities[best]),
+            "auc": float(aucs[best]),
+            "label": label_neurons(matrix, labels)["label"].iloc[best],
+            "qualifies": bool(round(purities[best] * min(LABEL_DEPTH, matrix.shape[0])) >= MIN_LABEL_COUNT),
+        },
+        name=label,
+        dtype=object,
+    )
 
 
 def history_share(interactions: sp.csr_matrix, labels: pd.DataFrame, label: str) -> NDArray[np.float64]:
@@ -341,7 +352,9 @@ def history_share(interactions: sp.csr_matrix, labels: pd.DataFrame, label: str)
     return np.divide(carried, counts, out=np.zeros_like(carried), where=counts > 0)
 
 
-def top_fans(interactions: sp.csr_matrix, labels: pd.DataFrame, label: str, users: ArrayLike, n: int) -> NDArray[np.int64]:
+def top_fans(
+    interactions: sp.csr_matrix, labels: pd.DataFrame, label: str, users: ArrayLike, n: int
+) -> NDArray[np.int64]:
     """The ``n`` of ``users`` with the highest ``history_share`` of ``label``, highest first
     (ties: the earlier user in ``users``); the paper's case-study audiences (PAPER §7.1, §7.3)."""
     candidates = np.asarray(users, dtype=np.int64)
@@ -376,8 +389,12 @@ def fan_neuron(user_codes: ArrayLike, fandom: ArrayLike) -> pd.Series:
 
 
 def concept_readings(
-    item_codes: ArrayLike, user_codes: ArrayLike, interactions: sp.csr_matrix, labels: pd.DataFrame,
-    concepts: Sequence[str], users: ArrayLike,
+    item_codes: ArrayLike,
+    user_codes: ArrayLike,
+    interactions: sp.csr_matrix,
+    labels: pd.DataFrame,
+    concepts: Sequence[str],
+    users: ArrayLike,
 ) -> pd.DataFrame:
     """Both readings of each concept, one row per concept: the item-side ``concept_neuron``
     (``item_…`` columns) and the user-side ``fan_neuron`` over ``users``, rows of
@@ -385,10 +402,14 @@ def concept_readings(
     rows = np.asarray(users, dtype=np.int64)
     user_matrix = np.asarray(user_codes)[rows]
     readings = {
-        concept: pd.concat([
-            concept_neuron(item_codes, labels, concept).add_prefix("item_"),
-            fan_neuron(user_matrix, history_share(interactions, labels, concept)[rows]).add_prefix("user_"),
-        ])
+        concept: pd.concat(
+            [
+                concept_neuron(item_codes, labels, concept).add_prefix("item_"),
+                fan_neuron(user_matrix, history_share(interactions, labels, concept)[rows]).add_prefix(
+                    "user_"
+                ),
+            ]
+        )
         for concept in concepts
     }
     return pd.DataFrame(readings).T.infer_objects().rename_axis("concept")

@@ -36,8 +36,24 @@ which gives the paper's 6,039 × 3,706 matrix. We drop it consistently from rati
 ML1M_RATINGS = 1_000_209
 
 ML_GENRES = (
-    "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime", "Documentary", "Drama", "Fantasy",
-    "Film-Noir", "Horror", "Musical", "Mystery", "Romance", "Sci-Fi", "Thriller", "War", "Western",
+    "Action",
+    "Adventure",
+    "Animation",
+    "Children's",
+    "Comedy",
+    "Crime",
+    "Documentary",
+    "Drama",
+    "Fantasy",
+    "Film-Noir",
+    "Horror",
+    "Musical",
+    "Mystery",
+    "Romance",
+    "Sci-Fi",
+    "Thriller",
+    "War",
+    "Western",
 )
 
 ML1M_AGE_BUCKETS = {1: "Under 18", 18: "18-24", 25: "25-34", 35: "35-44", 45: "45-49", 50: "50-55", 56: "56+"}
@@ -46,13 +62,38 @@ LASTFM_MIN_LISTENERS = 5
 LASTFM_MIN_ARTISTS_PER_USER = 10
 LASTFM_TAGS_PER_ARTIST = 4
 LASTFM_MIN_ARTISTS_PER_TAG = 20
-LASTFM_STOP_TAGS = frozenset({
-    # PAPER §4.2's exclusion list, written the way HetRec spells tags ...
-    "beautiful", "indie", "alternative", "singer-songwriter", "oldies", "alternative rock", "indie pop",
-    "pop rock", "ambient", "experimental", "electro", "grunge", "synthpop", "rnb", "seen live", "favorites",
-    # ... plus the HetRec tags that describe the listener's taste, not the music.
-    "favorite", "favourite", "favourites", "love", "awesome", "amazing", "cool", "best", "sexy", "good",
-})
+LASTFM_STOP_TAGS = frozenset(
+    {
+        # PAPER §4.2's exclusion list, written the way HetRec spells tags ...
+        "beautiful",
+        "indie",
+        "alternative",
+        "singer-songwriter",
+        "oldies",
+        "alternative rock",
+        "indie pop",
+        "pop rock",
+        "ambient",
+        "experimental",
+        "electro",
+        "grunge",
+        "synthpop",
+        "rnb",
+        "seen live",
+        "favorites",
+        # ... plus the HetRec tags that describe the listener's taste, not the music.
+        "favorite",
+        "favourite",
+        "favourites",
+        "love",
+        "awesome",
+        "amazing",
+        "cool",
+        "best",
+        "sexy",
+        "good",
+    }
+)
 _DECADE_TAG = re.compile(r"^(19|20)?\d0s$")
 
 
@@ -64,6 +105,7 @@ def load(name: str) -> Interactions:
     """Load a dataset by name (``"ml-1m"``, ``"ml-100k"``, ``"lastfm"``), parsing at most once."""
     files = locate(name)  # an unknown name fails here with the list of known ones
     cached = cache_dir() / "parsed" / f"{name}-{code_digest(__name__)}-{files.fingerprint}.npz"
+
     # The freshly parsed data goes through its stored form too, so a first run and a later one
     # see exactly the same values (a missing value reads back the same way either way).
     def fresh() -> Interactions:
@@ -143,7 +185,9 @@ def _read_text(path: Path, encoding: str) -> str:
     except (gzip.BadGzipFile, EOFError, zlib.error) as error:
         raise DataFormatError(f"{path.name} is not a readable gzip file ({error}).") from error
     except UnicodeDecodeError as error:
-        raise DataFormatError(f"{path.name} is not {encoding} text (byte {error.start} cannot be read).") from error
+        raise DataFormatError(
+            f"{path.name} is not {encoding} text (byte {error.start} cannot be read)."
+        ) from error
 
 
 def _raise_bad_line(
@@ -164,7 +208,9 @@ def _raise_bad_line(
         wrong = [c for c, f in zip(columns, fields) if c in kinds and not _is_value(f, kinds[c])]
         if len(fields) != n_fields or wrong:
             shown = line if len(line) <= 80 else line[:77] + "..."
-            numeric = f" with {wrong[0]} {_kind_name(kinds[wrong[0]])}" if wrong and len(fields) == n_fields else ""
+            numeric = (
+                f" with {wrong[0]} {_kind_name(kinds[wrong[0]])}" if wrong and len(fields) == n_fields else ""
+            )
             raise DataFormatError(f"{path.name}, line {number}: {expected}{numeric}, got {shown!r}.")
     raise DataFormatError(f"{path.name}: the file could not be parsed as {', '.join(columns)}.")
 
@@ -188,8 +234,9 @@ def _is_number(field: str) -> bool:
     return True
 
 
-def check_range(frame: pd.DataFrame, path: Path, column: str, low: int, high: int | None = None,
-                header: bool = False) -> None:
+def check_range(
+    frame: pd.DataFrame, path: Path, column: str, low: int, high: int | None = None, header: bool = False
+) -> None:
     """Every ``column`` value lies in [low, high]; else the first line that does not."""
     outside = (frame[column] < low) | (frame[column] > high if high is not None else False)
     if outside.any():
@@ -214,8 +261,14 @@ def check_unique(frame: pd.DataFrame, path: Path, columns: Sequence[str], header
         )
 
 
-def check_known(frame: pd.DataFrame, path: Path, column: str, known: pd.Index | np.ndarray, table: str,
-                header: bool = False) -> None:
+def check_known(
+    frame: pd.DataFrame,
+    path: Path,
+    column: str,
+    known: pd.Index | np.ndarray,
+    table: str,
+    header: bool = False,
+) -> None:
     """Every ``column`` value is an id of ``table`` (a rating of a movie that does not exist)."""
     unknown = ~frame[column].isin(known).to_numpy()
     if unknown.any():
@@ -230,8 +283,14 @@ def _line(row: int, header: bool) -> int:
     return row + 1 + int(header)
 
 
-def _check_ratings(ratings: pd.DataFrame, path: Path, items: pd.DataFrame, item_file: str,
-                   users: pd.DataFrame, user_file: str) -> None:
+def _check_ratings(
+    ratings: pd.DataFrame,
+    path: Path,
+    items: pd.DataFrame,
+    item_file: str,
+    users: pd.DataFrame,
+    user_file: str,
+) -> None:
     """The MovieLens ratings checks: ids, 1–5 stars, one rating per pair, known movies and users."""
     for column in ("user", "item"):
         check_range(ratings, path, column, 1)
@@ -265,7 +324,9 @@ def parse_ml1m(files: DatasetFiles) -> Interactions:
     )
     _check_id_table(movies, files.path("movies.dat"), "item")
     _check_id_table(users, files.path("users.dat"), "user")
-    _check_ratings(ratings, files.path(ratings_file), movies.set_index("item"), "movies.dat", users, "users.dat")
+    _check_ratings(
+        ratings, files.path(ratings_file), movies.set_index("item"), "movies.dat", users, "users.dat"
+    )
     if len(ratings) != ML1M_RATINGS:
         raise DataFormatError(
             f"{ratings_file} has {len(ratings):,} ratings but the official file has {ML1M_RATINGS:,}."

@@ -22,8 +22,7 @@ def _top_lists(original: ArrayLike, reconstructed: ArrayLike) -> tuple[NDArray, 
     a, b = np.asarray(original), np.asarray(reconstructed)
     if a.ndim != 2 or a.shape != b.shape or a.shape[1] == 0:
         raise ValueError(
-            f"Top-N lists must be two non-empty 2-D arrays of the same shape, "
-            f"got {a.shape} and {b.shape}."
+            f"Top-N lists must be two non-empty 2-D arrays of the same shape, got {a.shape} and {b.shape}."
         )
     if not (np.issubdtype(a.dtype, np.integer) and np.issubdtype(b.dtype, np.integer)):
         raise ValueError(f"Top-N lists must hold integer item ids, got {a.dtype} and {b.dtype}.")
@@ -65,9 +64,7 @@ def _rbo_parts(
     return truncated, agreement[:, -1], n
 
 
-def rank_biased_overlap(
-    original: ArrayLike, reconstructed: ArrayLike, p: float = 0.9
-) -> NDArray[np.float64]:
+def rank_biased_overlap(original: ArrayLike, reconstructed: ArrayLike, p: float = 0.9) -> NDArray[np.float64]:
     """Truncated RBO (Webber et al. 2010), as the paper computes it (PAPER §6).
 
     RBO = (1 − p) Σ_{d=1}^{N} p^{d−1} |A_{1:d} ∩ B_{1:d}| / d. Nothing is extrapolated beyond
@@ -139,17 +136,12 @@ def weighted_tau(original: ArrayLike, reconstructed: ArrayLike) -> NDArray[np.fl
     """
     ranks_x, ranks_y, in_union = union_ranks(original, reconstructed)
     return np.array(
-        [
-            stats.weightedtau(-x[keep], -y[keep]).statistic
-            for x, y, keep in zip(ranks_x, ranks_y, in_union)
-        ],
+        [stats.weightedtau(-x[keep], -y[keep]).statistic for x, y, keep in zip(ranks_x, ranks_y, in_union)],
         dtype=np.float64,
     )
 
 
-def fraction_ndcg_recovered(
-    ndcg_original: float, ndcg_reconstructed: float, ndcg_mean: float
-) -> float:
+def fraction_ndcg_recovered(ndcg_original: float, ndcg_reconstructed: float, ndcg_mean: float) -> float:
     """Share of the recommender's NDCG that survives the SAE, relative to a mean-ablation floor.
 
     (ndcg_reconstructed − ndcg_mean) / (ndcg_original − ndcg_mean), where ``ndcg_mean`` is the

@@ -94,7 +94,11 @@ class Interactions:
             "pair_users": self.pair_users,
             "pair_items": self.pair_items,
         }
-        for prefix, frame in (("items", self.items), ("item_labels", self.item_labels), ("users", self.users)):
+        for prefix, frame in (
+            ("items", self.items),
+            ("item_labels", self.item_labels),
+            ("users", self.users),
+        ):
             arrays[f"{prefix}/__columns__"] = np.array(list(frame.columns), dtype=str)
             arrays[f"{prefix}/__dtypes__"] = np.array([str(dtype) for dtype in frame.dtypes], dtype=str)
             for position, column in enumerate(frame.columns):

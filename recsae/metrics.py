@@ -46,8 +46,9 @@ def ndcg(top: np.ndarray, held_out: np.ndarray, k: int) -> float:
     return float((dcg / ideal).mean())
 
 
-def ranking_metrics(scores: Tensor, held_out: np.ndarray, exclude: sp.csr_matrix,
-                    ks: tuple[int, ...] = (10, 20)) -> dict[str, float]:
+def ranking_metrics(
+    scores: Tensor, held_out: np.ndarray, exclude: sp.csr_matrix, ks: tuple[int, ...] = (10, 20)
+) -> dict[str, float]:
     """HR@K and NDCG@K for every K, keyed ``"hr@10"``, ``"ndcg@10"`` ..."""
     top = top_k(scores, max(ks), exclude)
     metrics: dict[str, float] = {}

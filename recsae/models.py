@@ -23,8 +23,9 @@ from torch import Tensor, nn
 class MatrixFactorization(nn.Module):
     """Logistic MF: ŷ = σ(b + b_u + b_i + e_u·e_i) with a constant offset b (PAPER §3.1)."""
 
-    def __init__(self, n_users: int, n_items: int, dim: int, init_std: float, offset: float,
-                 generator: torch.Generator) -> None:
+    def __init__(
+        self, n_users: int, n_items: int, dim: int, init_std: float, offset: float, generator: torch.Generator
+    ) -> None:
         super().__init__()
         self.user_vectors = nn.Parameter(torch.randn(n_users, dim, generator=generator) * init_std)
         self.item_vectors = nn.Parameter(torch.randn(n_items, dim, generator=generator) * init_std)
@@ -36,13 +37,20 @@ class MatrixFactorization(nn.Module):
         dot = (user_vectors * item_vectors).sum(-1)
         return dot + self.user_bias[users] + self.item_bias[items] + self.offset
 
-    def logit_matrix(self, user_vectors: Tensor, item_vectors: Tensor, users: Tensor, items: Tensor) -> Tensor:
+    def logit_matrix(
+        self, user_vectors: Tensor, item_vectors: Tensor, users: Tensor, items: Tensor
+    ) -> Tensor:
         dot = user_vectors @ item_vectors.T
         return dot + self.user_bias[users, None] + self.item_bias[None, items] + self.offset
 
     def regularised_rows(self, users: Tensor, items: Tensor) -> Sequence[Tensor]:
         """The parameters one training pair touches; the paper's L2 acts on exactly these."""
-        return (self.user_vectors[users], self.item_vectors[items], self.user_bias[users], self.item_bias[items])
+        return (
+            self.user_vectors[users],
+            self.item_vectors[items],
+            self.user_bias[users],
+            self.item_bias[items],
+        )
 
 
 class NeuralCF(nn.Module):
@@ -54,8 +62,15 @@ class NeuralCF(nn.Module):
     faster (TOOLCHAIN.md).
     """
 
-    def __init__(self, n_users: int, n_items: int, dim: int, hidden: Sequence[int], init_std: float,
-                 generator: torch.Generator) -> None:
+    def __init__(
+        self,
+        n_users: int,
+        n_items: int,
+        dim: int,
+        hidden: Sequence[int],
+        init_std: float,
+        generator: torch.Generator,
+    ) -> None:
         super().__init__()
         self.user_vectors = nn.Parameter(torch.randn(n_users, dim, generator=generator) * init_std)
         self.item_vectors = nn.Parameter(torch.randn(n_items, dim, generator=generator) * init_std)
@@ -70,7 +85,9 @@ class NeuralCF(nn.Module):
     def pair_logits(self, user_vectors: Tensor, item_vectors: Tensor, users: Tensor, items: Tensor) -> Tensor:
         return self.mlp(torch.cat([user_vectors, item_vectors], dim=-1)).squeeze(-1)
 
-    def logit_matrix(self, user_vectors: Tensor, item_vectors: Tensor, users: Tensor, items: Tensor) -> Tensor:
+    def logit_matrix(
+        self, user_vectors: Tensor, item_vectors: Tensor, users: Tensor, items: Tensor
+    ) -> Tensor:
         first = self.mlp[0]
         dim = user_vectors.shape[-1]
         user_part = user_vectors @ first.weight[:, :dim].T + first.bias
@@ -126,8 +143,9 @@ def score_all(
         item_vectors = model.item_vectors
     items = torch.arange(item_vectors.shape[0])
     chunks = [
-        model.logit_matrix(user_vectors[start:start + chunk_size], item_vectors,
-                           users[start:start + chunk_size], items)
+        model.logit_matrix(
+            user_vectors[start : start + chunk_size], item_vectors, users[start : start + chunk_size], items
+        )
         for start in range(0, len(users), chunk_size)
     ]
     return torch.cat(chunks)

@@ -28,7 +28,12 @@ REPORTED: dict[str, tuple[float, str]] = {
 }
 
 _BETA_COLUMNS = (
-    ("ncf", "kendall_tau"), ("mf", "kendall_tau"), ("ncf", "rbo"), ("mf", "rbo"), ("ncf", "ms_score"), ("mf", "ms_score"),
+    ("ncf", "kendall_tau"),
+    ("mf", "kendall_tau"),
+    ("ncf", "rbo"),
+    ("mf", "rbo"),
+    ("ncf", "ms_score"),
+    ("mf", "ms_score"),
 )
 _BETA_ABLATION = {  # PAPER §8.3, one row per β in the order of _BETA_COLUMNS
     0: (0.090, -0.190, 0.448, 0.224, 0.658, 0.464),
@@ -37,11 +42,13 @@ _BETA_ABLATION = {  # PAPER §8.3, one row per β in the order of _BETA_COLUMNS
     5: (0.448, 0.226, 0.664, 0.4859, 0.676133, 0.567),
     10: (0.597, 0.315, 0.748, 0.543, 0.6735, 0.553),
 }
-REPORTED.update({
-    f"ml1m.{model}.beta={beta}.{metric}": (value, "PAPER §8.3")
-    for beta, row in _BETA_ABLATION.items()
-    for (model, metric), value in zip(_BETA_COLUMNS, row)
-})
+REPORTED.update(
+    {
+        f"ml1m.{model}.beta={beta}.{metric}": (value, "PAPER §8.3")
+        for beta, row in _BETA_ABLATION.items()
+        for (model, metric), value in zip(_BETA_COLUMNS, row)
+    }
+)
 
 
 _SUPPRESSION_LEVELS = (1, 0.5, 0, -0.5, -1, -1.5)
@@ -52,21 +59,25 @@ _STEERING = {  # PAPER §8.5: original (dashed line, ±0.01), reconstruction ("O
     "ml1m.mf.nudge.childrens": (0.05, 0.04, _NUDGING_LEVELS, (0.09, 0.15, 0.22, 0.32, 0.43, 0.57, 0.66)),
     "ml1m.ncf.nudge.childrens": (0.06, 0.06, _NUDGING_LEVELS, (0.14, 0.28, 0.44, 0.59, 0.70, 0.75, 0.79)),
 }
-REPORTED.update({
-    f"{case}.{condition}.share": (share, source)
-    for case, (original, reconstruction, levels, shares) in _STEERING.items()
-    for condition, share, source in (
-        ("original", original, "PAPER §8.5 (read off the figure)"),
-        ("reconstruction", reconstruction, "PAPER §8.5 (the bar labelled Original)"),
-        *((f"level={level:g}", value, "PAPER §8.5") for level, value in zip(levels, shares)),
-    )
-})
+REPORTED.update(
+    {
+        f"{case}.{condition}.share": (share, source)
+        for case, (original, reconstruction, levels, shares) in _STEERING.items()
+        for condition, share, source in (
+            ("original", original, "PAPER §8.5 (read off the figure)"),
+            ("reconstruction", reconstruction, "PAPER §8.5 (the bar labelled Original)"),
+            *((f"level={level:g}", value, "PAPER §8.5") for level, value in zip(levels, shares)),
+        )
+    }
+)
 # Alice in Wonderland (1951) promoted to the 20 most romance-loving users by the MF SAE's
 # Romance neuron (PAPER §7.1, §8.5 a); the official NCF run promotes another item to another audience.
-REPORTED.update({
-    f"ml1m.mf.promote.level={level}.success": (share, "PAPER §8.5")
-    for level, share in enumerate((0.12, 0.12, 0.53, 0.88, 0.94, 0.94))
-})
+REPORTED.update(
+    {
+        f"ml1m.mf.promote.level={level}.success": (share, "PAPER §8.5")
+        for level, share in enumerate((0.12, 0.12, 0.53, 0.88, 0.94, 0.94))
+    }
+)
 
 
 def reported(key: str) -> float | None:

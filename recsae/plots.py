@@ -19,7 +19,7 @@ def label_counts(data: Interactions, top: int = 20) -> Figure:
     """How many items carry each label, and what share of all interactions they receive."""
     items = data.item_labels.sum().sort_values(ascending=False).head(top)
     per_item = np.bincount(data.pair_items, minlength=data.n_items)
-    share = (data.item_labels.loc[:, items.index].mul(per_item, axis=0).sum() / data.n_interactions)
+    share = data.item_labels.loc[:, items.index].mul(per_item, axis=0).sum() / data.n_interactions
     figure, (left, right) = plt.subplots(1, 2, figsize=(10, 0.28 * len(items) + 1.2), sharey=True)
     left.barh(items.index[::-1], items.to_numpy()[::-1], color="C0")
     left.set_title("Items carrying the label")
@@ -86,7 +86,9 @@ def training_curves(histories: Mapping[str, list[dict[str, float]]]) -> Figure:
     return figure
 
 
-def metric_bars(table: pd.DataFrame, metrics: tuple[str, ...] = ("hr@10", "ndcg@10", "hr@20", "ndcg@20")) -> Figure:
+def metric_bars(
+    table: pd.DataFrame, metrics: tuple[str, ...] = ("hr@10", "ndcg@10", "hr@20", "ndcg@20")
+) -> Figure:
     """Grouped bars: one group per metric, one bar per model (rows of ``table``)."""
     figure, axes = plt.subplots(1, len(metrics), figsize=(2.6 * len(metrics), 3.2))
     for axis, metric in zip(axes, metrics):
@@ -128,8 +130,13 @@ def code_usage(item_codes: Mapping[str, Tensor]) -> Figure:
         active = (codes != 0).numpy()
         per_item = active.sum(axis=1)
         width = active.shape[1]
-        left.hist(per_item, bins=np.arange(width + 2) - 0.5, alpha=0.55, color=f"C{index}",
-                  label=f"{name} (mean {per_item.mean():.1f})")
+        left.hist(
+            per_item,
+            bins=np.arange(width + 2) - 0.5,
+            alpha=0.55,
+            color=f"C{index}",
+            label=f"{name} (mean {per_item.mean():.1f})",
+        )
         rate = np.sort(active.mean(axis=0))[::-1]
         right.plot(np.arange(1, width + 1), rate, marker="o", color=f"C{index}", label=name)
     left.set(xlabel="active latents per item", ylabel="items")
@@ -147,8 +154,11 @@ METRIC_TITLES = {
 }
 
 
-def beta_sweep(ours: Mapping[str, pd.DataFrame], paper: Mapping[str, pd.DataFrame],
-               metrics: tuple[str, ...] = ("rbo", "kendall_tau", "ms_score")) -> Figure:
+def beta_sweep(
+    ours: Mapping[str, pd.DataFrame],
+    paper: Mapping[str, pd.DataFrame],
+    metrics: tuple[str, ...] = ("rbo", "kendall_tau", "ms_score"),
+) -> Figure:
     """One panel per metric against β: our sweeps as solid lines, the paper's (keyed by the
     same names) dashed in the same colour."""
     figure, axes = plt.subplots(1, len(metrics), figsize=(4.3 * len(metrics), 3.4))
@@ -156,8 +166,14 @@ def beta_sweep(ours: Mapping[str, pd.DataFrame], paper: Mapping[str, pd.DataFram
         for axis, metric in zip(axes, metrics):
             axis.plot(table.index, table[metric], marker="o", color=f"C{index}", label=name)
             if name in paper:
-                axis.plot(paper[name].index, paper[name][metric], marker="x", linestyle="--",
-                          color=f"C{index}", label=f"{name}, paper")
+                axis.plot(
+                    paper[name].index,
+                    paper[name][metric],
+                    marker="x",
+                    linestyle="--",
+                    color=f"C{index}",
+                    label=f"{name}, paper",
+                )
     for axis, metric in zip(axes, metrics):
         axis.set(title=METRIC_TITLES[metric], xlabel="β (weight of L_pred)")
     axes[0].legend(fontsize="small")
@@ -165,8 +181,11 @@ def beta_sweep(ours: Mapping[str, pd.DataFrame], paper: Mapping[str, pd.DataFram
     return figure
 
 
-def trade_off(curves: Mapping[tuple[str, str], pd.DataFrame], paper: Mapping[str, Mapping[str, float]],
-              metrics: tuple[str, str] = ("rbo", "kendall_tau")) -> Figure:
+def trade_off(
+    curves: Mapping[tuple[str, str], pd.DataFrame],
+    paper: Mapping[str, Mapping[str, float]],
+    metrics: tuple[str, str] = ("rbo", "kendall_tau"),
+) -> Figure:
     """Fidelity against item L0, one colour per backbone and one marker per sparsity scheme,
     with the paper's β = 10 fidelity drawn as a star at the paper's L0 for that backbone."""
     backbones = list(dict.fromkeys(backbone for backbone, _ in curves))
@@ -175,20 +194,41 @@ def trade_off(curves: Mapping[tuple[str, str], pd.DataFrame], paper: Mapping[str
     for axis, metric in zip(axes, metrics):
         for (backbone, scheme), table in curves.items():
             ordered = table.sort_values("l0_items")
-            axis.plot(ordered["l0_items"], ordered[metric], marker=markers[scheme], color=f"C{backbones.index(backbone)}",
-                      linestyle="-" if scheme == "KL" else ":", label=f"{backbone}, {scheme}")
+            axis.plot(
+                ordered["l0_items"],
+                ordered[metric],
+                marker=markers[scheme],
+                color=f"C{backbones.index(backbone)}",
+                linestyle="-" if scheme == "KL" else ":",
+                label=f"{backbone}, {scheme}",
+            )
         for backbone, point in paper.items():
             color = f"C{backbones.index(backbone)}"
-            axis.plot(point["l0_items"], point[metric], marker="*", markersize=14, color=color, linestyle="none",
-                      markeredgecolor="black", label=f"{backbone}, paper (β = 10)")
+            axis.plot(
+                point["l0_items"],
+                point[metric],
+                marker="*",
+                markersize=14,
+                color=color,
+                linestyle="none",
+                markeredgecolor="black",
+                label=f"{backbone}, paper (β = 10)",
+            )
         axis.set(title=METRIC_TITLES[metric], xlabel="active latents per item (L0)")
     axes[0].legend(fontsize="small")
     figure.tight_layout()
     return figure
 
 
-def neuron_gallery(codes: np.ndarray, data: Interactions, table: pd.DataFrame, neurons: list[int],
-                   depth: int = 50, columns: int = 4, shown_labels: int = 4) -> Figure:
+def neuron_gallery(
+    codes: np.ndarray,
+    data: Interactions,
+    table: pd.DataFrame,
+    neurons: list[int],
+    depth: int = 50,
+    columns: int = 4,
+    shown_labels: int = 4,
+) -> Figure:
     """One compact card per neuron: the labels most common among its top-``depth`` items
     (bars) against their share in the whole catalogue (black ticks), titled with the neuron's
     label and purity, and footed with the dominant decade and mean popularity rank."""
@@ -202,15 +242,22 @@ def neuron_gallery(codes: np.ndarray, data: Interactions, table: pd.DataFrame, n
         row = table.loc[neuron]
         colors = ["C3" if name == row["label"] else "C0" for name in shares.index]
         axis.barh(shares.index[::-1], shares.to_numpy()[::-1], color=colors[::-1])
-        axis.scatter(base_rate[shares.index[::-1]], shares.index[::-1], marker="|", color="black", s=120, zorder=3)
+        axis.scatter(
+            base_rate[shares.index[::-1]], shares.index[::-1], marker="|", color="black", s=120, zorder=3
+        )
         axis.set_xlim(0, 1)
         axis.xaxis.set_major_formatter(plt.matplotlib.ticker.PercentFormatter(1.0))
         axis.tick_params(labelsize="x-small")
-        axis.set_title(f"#{neuron} {row['label']} · p@10 {row['purity@10']:.1f} · p@50 {row['purity@50']:.2f}",
-                       fontsize="small")
-        axis.set_xlabel(f"top {depth}: {row['decade_share']:.0%} {row['decade']}, "
-                        f"mean popularity rank {row['popularity_rank@50']:.0f}", fontsize="x-small")
-    for axis in axes.flat[len(neurons):]:
+        axis.set_title(
+            f"#{neuron} {row['label']} · p@10 {row['purity@10']:.1f} · p@50 {row['purity@50']:.2f}",
+            fontsize="small",
+        )
+        axis.set_xlabel(
+            f"top {depth}: {row['decade_share']:.0%} {row['decade']}, "
+            f"mean popularity rank {row['popularity_rank@50']:.0f}",
+            fontsize="x-small",
+        )
+    for axis in axes.flat[len(neurons) :]:
         axis.set_visible(False)
     figure.tight_layout()
     return figure
@@ -218,12 +265,21 @@ def neuron_gallery(codes: np.ndarray, data: Interactions, table: pd.DataFrame, n
 
 def decade_profiles(profiles: pd.DataFrame, catalogue: pd.Series, neurons: Mapping[str, int]) -> Figure:
     """Decade shares of the top items of a few named neurons, beside the catalogue's."""
-    figure, axes = plt.subplots(1, len(neurons), figsize=(3.3 * len(neurons), 3.0), sharey=True, squeeze=False)
+    figure, axes = plt.subplots(
+        1, len(neurons), figsize=(3.3 * len(neurons), 3.0), sharey=True, squeeze=False
+    )
     positions = np.arange(len(profiles.columns))
     for axis, (name, neuron) in zip(axes[0], neurons.items()):
         axis.bar(positions, profiles.loc[neuron], color="C2", label="top items")
-        axis.plot(positions, catalogue.reindex(profiles.columns).to_numpy(), color="black", marker="_",
-                  linestyle="none", markersize=18, label="catalogue")
+        axis.plot(
+            positions,
+            catalogue.reindex(profiles.columns).to_numpy(),
+            color="black",
+            marker="_",
+            linestyle="none",
+            markersize=18,
+            label="catalogue",
+        )
         axis.set_xticks(positions, profiles.columns, rotation=45, fontsize="small")
         axis.set_title(name, fontsize="small")
         axis.yaxis.set_major_formatter(plt.matplotlib.ticker.PercentFormatter(1.0))
@@ -232,7 +288,9 @@ def decade_profiles(profiles: pd.DataFrame, catalogue: pd.Series, neurons: Mappi
     return figure
 
 
-def source_comparison(summary: pd.DataFrame, metrics: tuple[str, ...] = ("median_purity@10", "median_auc")) -> Figure:
+def source_comparison(
+    summary: pd.DataFrame, metrics: tuple[str, ...] = ("median_purity@10", "median_auc")
+) -> Figure:
     """Grouped bars per backbone: each code source (the SAE and its baselines) on each metric.
 
     ``summary`` is indexed by (backbone, source)."""
@@ -243,8 +301,13 @@ def source_comparison(summary: pd.DataFrame, metrics: tuple[str, ...] = ("median
     for axis, metric in zip(axes, metrics):
         for index, source in enumerate(sources):
             values = [summary.loc[(backbone, source), metric] for backbone in backbones]
-            axis.bar(np.arange(len(backbones)) + (index - (len(sources) - 1) / 2) * width, values, width,
-                     color=f"C{index}", label=source)
+            axis.bar(
+                np.arange(len(backbones)) + (index - (len(sources) - 1) / 2) * width,
+                values,
+                width,
+                color=f"C{index}",
+                label=source,
+            )
         axis.set_xticks(np.arange(len(backbones)), backbones)
         axis.set_title(metric.replace("_", " "))
         axis.set_ylim(0, 1)
@@ -260,8 +323,15 @@ def group_heatmap(activation: pd.DataFrame, title: str) -> Figure:
     axis.set_xticks(range(activation.shape[1]), activation.columns)
     axis.set_yticks(range(len(activation)), activation.index, fontsize="small")
     for (row, column), value in np.ndenumerate(activation.to_numpy()):
-        axis.text(column, row, f"{value:.2f}", ha="center", va="center", fontsize="x-small",
-                  color="white" if abs(value - 1) > 0.6 else "black")
+        axis.text(
+            column,
+            row,
+            f"{value:.2f}",
+            ha="center",
+            va="center",
+            fontsize="x-small",
+            color="white" if abs(value - 1) > 0.6 else "black",
+        )
     axis.grid(False)
     figure.colorbar(image, ax=axis, label="relative to all users")
     axis.set_title(title, fontsize="small")
@@ -275,10 +345,19 @@ def _against_level(axis: plt.Axes, table: pd.DataFrame, column: str, paper: pd.S
     levels = levels_of(table.index)
     axis.plot(levels.to_numpy(), table.loc[levels.index, column], marker="o", color="C0", label="edited")
     axis.axhline(table.loc[ORIGINAL, column], color="black", linewidth=1, label="original recommender")
-    axis.axhline(table.loc[RECONSTRUCTION, column], color="C1", linestyle=":", label="unedited reconstruction")
+    axis.axhline(
+        table.loc[RECONSTRUCTION, column], color="C1", linestyle=":", label="unedited reconstruction"
+    )
     if paper is not None and paper.notna().any():
         shown = paper.reindex(levels.index)
-        axis.plot(levels.to_numpy(), shown.to_numpy(), marker="x", linestyle="--", color="grey", label="paper, edited")
+        axis.plot(
+            levels.to_numpy(),
+            shown.to_numpy(),
+            marker="x",
+            linestyle="--",
+            color="grey",
+            label="paper, edited",
+        )
         if pd.notna(paper.get(ORIGINAL)):
             axis.axhline(paper[ORIGINAL], color="grey", linewidth=1, linestyle="--", label="paper, original")
 
@@ -303,16 +382,28 @@ def genre_shift(table: pd.DataFrame, title: str, min_share: float = 0.05) -> Fig
     """Labels (rows) × conditions (columns) of a ``dose_response`` table: each label's share of
     the top 30, for the labels that reach ``min_share`` somewhere. Shows what replaces the
     suppressed genre, or what the nudged one pushes out."""
-    shares = table.filter(like="share.").rename(columns=lambda name: name[len("share."):]).T
+    shares = table.filter(like="share.").rename(columns=lambda name: name[len("share.") :]).T
     shares = shares[shares.max(axis=1) >= min_share]
     figure, axis = plt.subplots(figsize=(1.0 + 0.85 * shares.shape[1], 0.32 * len(shares) + 1.4))
     image = axis.imshow(shares.to_numpy(), cmap="Blues", vmin=0, vmax=1, aspect="auto")
-    axis.set_xticks(range(shares.shape[1]), [name.replace("level=", "") for name in shares.columns],
-                    rotation=45, ha="right", fontsize="small")
+    axis.set_xticks(
+        range(shares.shape[1]),
+        [name.replace("level=", "") for name in shares.columns],
+        rotation=45,
+        ha="right",
+        fontsize="small",
+    )
     axis.set_yticks(range(len(shares)), shares.index, fontsize="small")
     for (row, column), value in np.ndenumerate(shares.to_numpy()):
-        axis.text(column, row, f"{value:.2f}", ha="center", va="center", fontsize="x-small",
-                  color="white" if value > 0.5 else "black")
+        axis.text(
+            column,
+            row,
+            f"{value:.2f}",
+            ha="center",
+            va="center",
+            fontsize="x-small",
+            color="white" if value > 0.5 else "black",
+        )
     axis.grid(False)
     figure.colorbar(image, ax=axis, label="share of the top 30")
     axis.set_title(title, fontsize="small")
@@ -333,8 +424,13 @@ def promotion_ranks(ranks: Mapping[str, pd.DataFrame], outside: int = 20, inside
         axis.axhline(inside, color="black", linestyle="--", label=f"top {inside}")
         axis.set_yscale("log")
         axis.invert_yaxis()
-        axis.set_xticks(range(table.shape[1]), [name.replace("level=", "") for name in table.columns],
-                        rotation=45, ha="right", fontsize="small")
+        axis.set_xticks(
+            range(table.shape[1]),
+            [name.replace("level=", "") for name in table.columns],
+            rotation=45,
+            ha="right",
+            fontsize="small",
+        )
         axis.set(title=name, ylabel="rank of the item (1 = top)")
     axes[0, 0].legend(fontsize="x-small")
     figure.tight_layout()
@@ -345,8 +441,9 @@ def control_effects(effects: Mapping[str, pd.DataFrame]) -> Figure:
     """Per backbone: concepts (rows) × neurons (columns), the change in the concept's share of
     the probe users' top 30 when that neuron is edited (``steering.control_neuron``). A concept
     one neuron controls shows as a single dark cell in its row."""
-    figure, axes = plt.subplots(len(effects), 1, figsize=(10, 1.0 + 0.45 * sum(len(t) for t in effects.values())),
-                                squeeze=False)
+    figure, axes = plt.subplots(
+        len(effects), 1, figsize=(10, 1.0 + 0.45 * sum(len(t) for t in effects.values())), squeeze=False
+    )
     limit = max(float(np.abs(table.to_numpy()).max()) for table in effects.values())
     for axis, (name, table) in zip(axes[:, 0], effects.items()):
         image = axis.imshow(table.to_numpy(), cmap="RdBu_r", vmin=-limit, vmax=limit, aspect="auto")
@@ -354,8 +451,15 @@ def control_effects(effects: Mapping[str, pd.DataFrame]) -> Figure:
         axis.set_yticks(range(len(table)), table.index, fontsize="small")
         for (row, column), value in np.ndenumerate(table.to_numpy()):
             if abs(value) >= 0.05:
-                axis.text(column, row, f"{value:+.2f}", ha="center", va="center", fontsize=6,
-                          color="white" if abs(value) > 0.6 * limit else "black")
+                axis.text(
+                    column,
+                    row,
+                    f"{value:+.2f}",
+                    ha="center",
+                    va="center",
+                    fontsize=6,
+                    color="white" if abs(value) > 0.6 * limit else "black",
+                )
         axis.grid(False)
         axis.set_title(name, fontsize="small")
         figure.colorbar(image, ax=axis, label="change in share", fraction=0.03)

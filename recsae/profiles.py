@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-
 from typing import Literal
 
 from recsae.sae_training import SAERunConfig, paper_sae
@@ -43,9 +42,7 @@ class Profile:
         """The MovieLens dataset the SAE chapters study (PAPER §8 reports ML-1M)."""
         return self.datasets[0]
 
-    def sae(
-        self, model: str, input_scaling: Literal["raw", "batch-minmax"] = "raw"
-    ) -> SAERunConfig:
+    def sae(self, model: str, input_scaling: Literal["raw", "batch-minmax"] = "raw") -> SAERunConfig:
         """The paper's SAE (``paper_sae``) for ``model`` ("mf" or "ncf") on the main dataset."""
         run = paper_sae(self.recommenders[f"{short_name(self.main_dataset)}.{model}"], input_scaling)
         if self.sae_epochs is None:

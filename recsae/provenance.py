@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 import importlib.util
 from collections.abc import Mapping
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from torch import Tensor
@@ -25,7 +25,7 @@ DATA_CODE = frozenset({"recsae.sources", "recsae.datasets", "recsae.interactions
 """The data side: a model's key holds the digest of the parsed data, which covers its effect."""
 
 
-@lru_cache(maxsize=None)
+@cache
 def code_digest(*roots: str, leave_out: frozenset[str] = CACHE_CODE) -> str:
     """Digest of the package version and the source of ``roots`` and of every ``recsae`` module
     they import, directly or not (read from their ``import`` statements), except ``leave_out``.

@@ -26,11 +26,11 @@ from torch.func import functional_call, grad_and_value, vmap
 from tqdm import tqdm
 
 from recsae.artifacts import load_or_build_many, training_inputs
+from recsae.compiled_step import STEPS_PER_CALL, Adam, call_compiled, compile_by_default, compile_step
 from recsae.datasets import load
 from recsae.determinism import deterministic
 from recsae.interactions import Interactions
 from recsae.models import NeuralCF, freeze
-from recsae.compiled_step import STEPS_PER_CALL, Adam, call_compiled, compile_by_default, compile_step
 from recsae.split import Split, forbidden_training_negatives, split
 from recsae.training import (
     TRAINING_CODE,
@@ -86,7 +86,9 @@ class _MemberLoss(nn.Module):
 class RecommenderEnsemble:
     """E NCF members with stacked parameters, trained in place on id blocks [n, E, B]."""
 
-    def __init__(self, configs: Sequence[RecommenderConfig], n_users: int, n_items: int, compiled: bool) -> None:
+    def __init__(
+        self, configs: Sequence[RecommenderConfig], n_users: int, n_items: int, compiled: bool
+    ) -> None:
         ensemble_compatible(configs)
         self.configs = list(configs)
         self.members = [build_model(config, n_users, n_items) for config in configs]
@@ -94,7 +96,9 @@ class RecommenderEnsemble:
         self.loss = _MemberLoss(configs[0], template)
         names = [f"model.{name}" for name, _ in template.named_parameters()]
         self.params = {
-            name: torch.stack([dict(m.named_parameters())[name[len("model.") :]].detach() for m in self.members])
+            name: torch.stack(
+                [dict(m.named_parameters())[name[len("model.") :]].detach() for m in self.members]
+            )
             for name in names
         }
         for index, member in enumerate(self.members):  # members become views of the stacked tensors
@@ -142,31 +146,48 @@ def train_recommender_ensemble(
     """Train the NCF recommenders of ``configs`` (differing in seed only) together; returns what
     ``train_recommender`` returns for each config, in order."""
     with deterministic():
-        return _train(configs, data, held_out, progress, compile_by_default() if compiled is None else compiled)
+        return _train(
+            configs, data, held_out, progress, compile_by_default() if compiled is None else compiled
+        )
 
 
-def _train(configs: Sequence[RecommenderConfig], data: Interactions, held_out: Split, progress: bool | None,
-           compiled: bool) -> list[TrainedRecommender]:
+def _train(
+    configs: Sequence[RecommenderConfig],
+    data: Interactions,
+    held_out: Split,
+    progress: bool | None,
+    compiled: bool,
+) -> list[TrainedRecommender]:
     ensemble = RecommenderEnsemble(configs, data.n_users, data.n_items, compiled)
     first = configs[0]
     forbidden = forbidden_training_negatives(held_out)
     monitors = [monitor(config, held_out) for config in configs]
     histories: list[list[dict[str, float]]] = [[] for _ in configs]
-    epochs = tqdm(range(first.epochs), desc=f"{len(configs)} × {first.model} on {first.dataset}",
-                  disable=None if progress is None else not progress)
+    epochs = tqdm(
+        range(first.epochs),
+        desc=f"{len(configs)} × {first.model} on {first.dataset}",
+        disable=None if progress is None else not progress,
+    )
     for epoch in epochs:
-        streams = [epoch_samples(held_out, forbidden, np.random.default_rng([config.seed, epoch])) for config in configs]
+        streams = [
+            epoch_samples(held_out, forbidden, np.random.default_rng([config.seed, epoch]))
+            for config in configs
+        ]
         users, items, labels = (torch.stack([stream[part] for stream in streams]) for part in range(3))
         total = torch.zeros(len(configs), dtype=torch.float64)
         for block in _blocks(users, items, labels, first.batch_size):
             total += ensemble(*block).double()
         for index, (member, history, measure) in enumerate(zip(ensemble.members, histories, monitors)):
-            history.append({"epoch": epoch + 1, "bce": float(total[index]) / users.shape[1], **measure(member)})
+            history.append(
+                {"epoch": epoch + 1, "bce": float(total[index]) / users.shape[1], **measure(member)}
+            )
     for member in ensemble.members:  # own storage, so each stored model holds only its own weights
         for parameter in member.parameters():
             parameter.data = parameter.data.clone()
-    return [TrainedRecommender(config, freeze(member), history)
-            for config, member, history in zip(configs, ensemble.members, histories)]
+    return [
+        TrainedRecommender(config, freeze(member), history)
+        for config, member, history in zip(configs, ensemble.members, histories)
+    ]
 
 
 def _blocks(users: Tensor, items: Tensor, labels: Tensor, batch_size: int) -> Iterator[tuple[Tensor, ...]]:
@@ -177,13 +198,17 @@ def _blocks(users: Tensor, items: Tensor, labels: Tensor, batch_size: int) -> It
     full_blocks = n_rows // batch_size // STEPS_PER_CALL
     block = STEPS_PER_CALL * batch_size
     for start in range(0, full_blocks * block, block):
-        yield tuple(t[:, start : start + block].reshape(t.shape[0], STEPS_PER_CALL, batch_size).transpose(0, 1)
-                    for t in (users, items, labels))
+        yield tuple(
+            t[:, start : start + block].reshape(t.shape[0], STEPS_PER_CALL, batch_size).transpose(0, 1)
+            for t in (users, items, labels)
+        )
     for batch in range(full_blocks * STEPS_PER_CALL, n_batches):
         yield tuple(t[None, :, batch * batch_size : (batch + 1) * batch_size] for t in (users, items, labels))
 
 
-def recommenders(configs: Sequence[RecommenderConfig], progress: bool | None = None) -> list[TrainedRecommender]:
+def recommenders(
+    configs: Sequence[RecommenderConfig], progress: bool | None = None
+) -> list[TrainedRecommender]:
     """The trained models of ``configs`` (all on one dataset and split), from the artifact cache.
 
     Those not cached yet are trained now: the seeds of one NCF setting together as an
@@ -205,11 +230,17 @@ def recommenders(configs: Sequence[RecommenderConfig], progress: bool | None = N
             if trains_as_ensemble(members[0]) and len(members) > 1:
                 trained.update(zip(members, train_recommender_ensemble(members, data, held_out, progress)))
             else:
-                trained.update({config: train_recommender(config, data, held_out, progress) for config in members})
+                trained.update(
+                    {config: train_recommender(config, data, held_out, progress) for config in members}
+                )
         return [trained[config] for config in missing]
 
     inputs = training_inputs(TRAINING_CODE, data.digest())
     return load_or_build_many(
-        "recommender", configs, [inputs] * len(configs), train_missing, stored_state,
+        "recommender",
+        configs,
+        [inputs] * len(configs),
+        train_missing,
+        stored_state,
         lambda config, state: restore_recommender(config, data, state),
     )

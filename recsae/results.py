@@ -27,7 +27,9 @@ def book_root(start: Path | None = None) -> Path:
     for folder in (here, *here.parents):
         if (folder / "_toc.yml").is_file():
             return folder
-    raise FileNotFoundError(f"No _toc.yml at or above {here}: run this from the folder of the book (a clone of recsae).")
+    raise FileNotFoundError(
+        f"No _toc.yml at or above {here}: run this from the folder of the book (a clone of recsae)."
+    )
 
 
 def results_path(chapter: str, profile: str = "full") -> Path:

@@ -54,9 +54,7 @@ class Recommender(Protocol):
         """Logits of every user × item pair: [U, d], [I, d], [U], [I] → [U, I]."""
         ...
 
-    def pair_logits(
-        self, user_vectors: Tensor, item_vectors: Tensor, users: Tensor, items: Tensor
-    ) -> Tensor:
+    def pair_logits(self, user_vectors: Tensor, item_vectors: Tensor, users: Tensor, items: Tensor) -> Tensor:
         """Logits of matched pairs (row b of users with row b of items): [B, d] ×2, [B] ×2 → [B]."""
         ...
 
@@ -273,8 +271,7 @@ def _check_prefixes(config: SAEConfig) -> None:
     increasing = all(a < b for a, b in zip((0, *prefixes), prefixes))
     if not prefixes or not increasing or prefixes[-1] != config.width:
         raise ValueError(
-            f"Matryoshka prefixes must increase strictly and end at the width {config.width}, "
-            f"got {prefixes}."
+            f"Matryoshka prefixes must increase strictly and end at the width {config.width}, got {prefixes}."
         )
 
 
@@ -389,7 +386,9 @@ class SAEConfig:
         for name in ("alpha", "beta", "lambda_kl", "lambda_l1", "lambda_aux"):
             check_number(self, name, at_least=0)
         if self.alpha == 0 and self.beta == 0:
-            raise ValueError("SAEConfig needs alpha > 0 or beta > 0: with both at 0 nothing is reconstructed.")
+            raise ValueError(
+                "SAEConfig needs alpha > 0 or beta > 0: with both at 0 nothing is reconstructed."
+            )
         SPARSITY_VARIANTS[self.sparsity].check(self)
 
     @property
@@ -524,9 +523,7 @@ class NCFSparseAutoencoder(SparseAutoencoder):
         return direction
 
 
-SAE_FORMS: Mapping[str, type[SparseAutoencoder]] = {
-    "mf": MFSparseAutoencoder, "ncf": NCFSparseAutoencoder
-}
+SAE_FORMS: Mapping[str, type[SparseAutoencoder]] = {"mf": MFSparseAutoencoder, "ncf": NCFSparseAutoencoder}
 
 
 @torch.no_grad()
@@ -597,9 +594,7 @@ def total_loss(
     config = sae.config
     weights = config.loss_weights if weights is None else weights
     user_out, item_out = sae(user_vectors), sae(item_vectors)
-    embedding = embedding_loss(
-        user_vectors, user_out.reconstructions, item_vectors, item_out.reconstructions
-    )
+    embedding = embedding_loss(user_vectors, user_out.reconstructions, item_vectors, item_out.reconstructions)
     prediction = prediction_term(
         model,
         users,
@@ -621,16 +616,40 @@ PAPER_CONFIGS: Mapping[str, SAEConfig] = {
     # PAPER §2.4, §10.1: logit MSE on matched pairs; the official BCE form is prediction="bce".
     "ml1m-ncf": SAEConfig(form="ncf", alpha=2.0, beta=10.0, lambda_kl=0.07, prediction="pairs"),
     "lastfm-mf": SAEConfig(
-        input_dim=100, width=70, rho=0.1, lambda_kl=0.003, lambda_l1=0.3,
-        alpha=8.0, beta=1.0, epochs=30, seed=42,
+        input_dim=100,
+        width=70,
+        rho=0.1,
+        lambda_kl=0.003,
+        lambda_l1=0.3,
+        alpha=8.0,
+        beta=1.0,
+        epochs=30,
+        seed=42,
     ),
     "lastfm-ncf": SAEConfig(
-        input_dim=100, width=70, form="ncf", lambda_kl=0.7, lambda_l1=1.2674255898937214e-5,
-        alpha=2.6, beta=1.0, prediction="pairs", epochs=30, seed=42,
+        input_dim=100,
+        width=70,
+        form="ncf",
+        lambda_kl=0.7,
+        lambda_l1=1.2674255898937214e-5,
+        alpha=2.6,
+        beta=1.0,
+        prediction="pairs",
+        epochs=30,
+        seed=42,
     ),
     "lastfm-matryoshka": SAEConfig(
-        input_dim=100, width=80, sparsity="matryoshka", prefixes=(20, 40, 80), rho=0.1,
-        lambda_kl=0.003, lambda_l1=0.3, alpha=8.0, beta=5.0, epochs=30, seed=42,
+        input_dim=100,
+        width=80,
+        sparsity="matryoshka",
+        prefixes=(20, 40, 80),
+        rho=0.1,
+        lambda_kl=0.003,
+        lambda_l1=0.3,
+        alpha=8.0,
+        beta=5.0,
+        epochs=30,
+        seed=42,
     ),
 }
 """The SAE runs of the paper's official code (PAPER §2.4, §9); adapt d and m with

@@ -264,8 +264,13 @@ def _train_group(
         configs, model, embedding_tables(model), INPUT_SCALINGS[runs[0].input_scaling], compiled
     )
     return fit_epochs(
-        runs, trainer, trainer.members, lambda streams: ensemble_blocks(streams, batch_size),
-        model, held_out, progress,
+        runs,
+        trainer,
+        trainer.members,
+        lambda streams: ensemble_blocks(streams, batch_size),
+        model,
+        held_out,
+        progress,
     )
 
 
@@ -282,7 +287,12 @@ def saes(runs: Sequence[SAERunConfig], progress: bool | None = None) -> list[Tra
     data = load(runs[0].recommender.dataset)
     inputs = sae_inputs(data, trained.model)
     return load_or_build_many(
-        "sae", runs, [inputs] * len(runs),
-        lambda missing: train_sae_ensemble(missing, trained.model, split(data, runs[0].recommender.split), progress),
-        stored_sae_state, restore_sae,
+        "sae",
+        runs,
+        [inputs] * len(runs),
+        lambda missing: train_sae_ensemble(
+            missing, trained.model, split(data, runs[0].recommender.split), progress
+        ),
+        stored_sae_state,
+        restore_sae,
     )

@@ -25,6 +25,7 @@ from torch.func import functional_call, grad_and_value
 from recsae.compiled_step import STEPS_PER_CALL, Adam, call_compiled, compile_by_default, compile_step
 from recsae.sae import LossTerms, LossWeights, Recommender, SparseAutoencoder, total_loss
 
+
 def loss_and_auxiliaries(terms: LossTerms) -> tuple[Tensor, tuple[Tensor, Tensor, Tensor]]:
     """The total loss, with (loss terms [4], user codes, item codes) detached as auxiliaries: the
     output ``grad_and_value(..., has_aux=True)`` differentiates."""

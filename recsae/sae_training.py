@@ -25,13 +25,13 @@ from torch import Tensor
 from tqdm import tqdm
 
 from recsae.artifacts import load_or_build, training_inputs
+from recsae.compiled_step import compile_by_default
 from recsae.datasets import load
 from recsae.determinism import deterministic
 from recsae.interactions import Interactions
 from recsae.models import TwoTower, freeze
 from recsae.provenance import state_digest
 from recsae.sae import PAPER_CONFIGS, SAEConfig, SparseAutoencoder, build_sae, mean_l0
-from recsae.compiled_step import compile_by_default
 from recsae.sae_step import AdamTrainer, blocks
 from recsae.sampling import one_to_one_stream
 from recsae.split import Split, forbidden_training_negatives, split
@@ -105,9 +105,7 @@ def paper_sae(
     """
     family = "lastfm" if recommender_config.dataset == "lastfm" else "ml1m"
     base = PAPER_CONFIGS[f"{family}-{recommender_config.model}"]
-    return SAERunConfig(
-        recommender_config, replace(base, input_dim=recommender_config.dim), input_scaling
-    )
+    return SAERunConfig(recommender_config, replace(base, input_dim=recommender_config.dim), input_scaling)
 
 
 @dataclass(frozen=True, eq=False)
@@ -157,12 +155,22 @@ def _train(
     config = run.sae
     autoencoder = build_sae(config)
     trainer = AdamTrainer(
-        autoencoder, model, embedding_tables(model), INPUT_SCALINGS[run.input_scaling], config.lr,
-        config.batch_size, compiled,
+        autoencoder,
+        model,
+        embedding_tables(model),
+        INPUT_SCALINGS[run.input_scaling],
+        config.lr,
+        config.batch_size,
+        compiled,
     )
     [trained] = fit_epochs(
-        [run], trainer, lambda: [autoencoder], lambda streams: blocks(*streams[0], config.batch_size),
-        model, held_out, progress,
+        [run],
+        trainer,
+        lambda: [autoencoder],
+        lambda streams: blocks(*streams[0], config.batch_size),
+        model,
+        held_out,
+        progress,
     )
     return trained
 
@@ -230,8 +238,12 @@ def sae(run: SAERunConfig, progress: bool | None = None) -> TrainedSAE:
     trained = recommender(run.recommender, progress)
     data = load(run.recommender.dataset)
     return load_or_build(
-        "sae", run, sae_inputs(data, trained.model),
-        lambda: train_sae(run, trained.model, split(data, run.recommender.split), progress),  # split only to train
+        "sae",
+        run,
+        sae_inputs(data, trained.model),
+        lambda: train_sae(
+            run, trained.model, split(data, run.recommender.split), progress
+        ),  # split only to train
         stored_sae_state,
         lambda state: restore_sae(run, state),
     )
@@ -302,8 +314,10 @@ def _diagnostics(
         user_out, item_out = autoencoder(user_vectors), autoencoder(item_vectors)
         alive = (user_out.codes != 0).any(dim=0) | (item_out.codes != 0).any(dim=0)
         scores = model.pair_logits(
-            user_out.reconstruction[sample_rows], item_out.reconstruction[sample_items],
-            sample_users, sample_items,
+            user_out.reconstruction[sample_rows],
+            item_out.reconstruction[sample_items],
+            sample_users,
+            sample_items,
         )
         return {
             "l0_users": mean_l0(user_out.codes),

@@ -72,7 +72,11 @@ def _check_feasible(users: np.ndarray, n_items: int, forbidden_keys: np.ndarray,
         return
     n_users = int(users.max()) + 1
     allowed = n_items - np.bincount(forbidden_keys // n_items, minlength=n_users)[:n_users]
-    needed = np.bincount(users, minlength=n_users) if distinct else np.minimum(np.bincount(users, minlength=n_users), 1)
+    needed = (
+        np.bincount(users, minlength=n_users)
+        if distinct
+        else np.minimum(np.bincount(users, minlength=n_users), 1)
+    )
     short = np.flatnonzero(needed > allowed)
     if short.size:
         user = int(short[0])

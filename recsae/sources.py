@@ -112,7 +112,9 @@ def cache_dir() -> Path:
     configured = os.environ.get(CACHE_DIR_ENV)
     folder = Path(configured).expanduser() if configured else Path.home() / ".cache" / "recsae"
     if folder.exists() and not folder.is_dir():
-        raise DataSourceError(f"{CACHE_DIR_ENV} points to {str(folder)!r}, which is a file; set it to a folder.")
+        raise DataSourceError(
+            f"{CACHE_DIR_ENV} points to {str(folder)!r}, which is a file; set it to a folder."
+        )
     return folder
 
 

@@ -59,7 +59,9 @@ EDITS: Mapping[str, Callable[[Tensor, Tensor, Tensor], Tensor]] = {
     "set": lambda activation, level, codes: torch.broadcast_tensors(level, activation)[0],
     "add": lambda activation, level, codes: activation + level,
     "scale": lambda activation, level, codes: activation * level,
-    "range": lambda activation, level, codes: torch.broadcast_tensors(_within_code_range(codes, level), activation)[0],
+    "range": lambda activation, level, codes: torch.broadcast_tensors(
+        _within_code_range(codes, level), activation
+    )[0],
 }
 """How a level changes the edited activations (each gets the activations of the edited neurons,
 the level and the whole code): replace them (the paper's ML-1M edit), shift them, scale them,
@@ -80,9 +82,7 @@ def levels_of(conditions: pd.Index) -> pd.Series:
     return pd.Series([float(name.split("=", 1)[1]) for name in names], index=names, dtype=np.float64)
 
 
-def edit_codes(
-    codes: Tensor, neurons: int | Sequence[int], levels: Levels, mode: str = "set"
-) -> Tensor:
+def edit_codes(codes: Tensor, neurons: int | Sequence[int], levels: Levels, mode: str = "set") -> Tensor:
     """Copies of ``codes`` [..., m], one per level, with ``neurons`` edited: [len(levels), ..., m].
 
     ``neurons`` is one neuron or several; each level is one number for all of them or one
@@ -94,7 +94,9 @@ def edit_codes(
     width = codes.shape[-1]
     outside = [neuron for neuron in chosen if not 0 <= neuron < width]
     if outside or not chosen or len(set(chosen)) != len(chosen):
-        raise ValueError(f"Edit distinct existing neurons; got {chosen}, and the SAE has neurons 0 to {width - 1}.")
+        raise ValueError(
+            f"Edit distinct existing neurons; got {chosen}, and the SAE has neurons 0 to {width - 1}."
+        )
     level_tensor = torch.as_tensor(np.asarray(levels, dtype=np.float64), dtype=codes.dtype)
     if level_tensor.dim() == 1:
         level_tensor = level_tensor[:, None]
@@ -156,7 +158,9 @@ def closed_form_gap(model: TwoTower, sae: SparseAutoencoder, users: np.ndarray) 
 def tower_codes(model: TwoTower, sae: SparseAutoencoder) -> dict[str, np.ndarray]:
     """The SAE codes of every ``"item"`` and every ``"user"`` embedding of ``model``: what the
     concept readings choose a neuron from."""
-    return {side: sae.encode(getattr(model, f"{side}_vectors").detach())[0].numpy() for side in ("item", "user")}
+    return {
+        side: sae.encode(getattr(model, f"{side}_vectors").detach())[0].numpy() for side in ("item", "user")
+    }
 
 
 def base_item_vectors(model: TwoTower, sae: SparseAutoencoder, reconstruct: bool) -> Tensor:
@@ -215,7 +219,10 @@ def group_ndcg(scores: Mapping[str, Tensor], held_out: Split, users: np.ndarray)
     trained_on = held_out.train_matrix()[users]
     key = f"ndcg@{NDCG_CUTOFF}"
     return pd.Series(
-        {name: ranking_metrics(score, positives, trained_on, (NDCG_CUTOFF,))[key] for name, score in scores.items()},
+        {
+            name: ranking_metrics(score, positives, trained_on, (NDCG_CUTOFF,))[key]
+            for name, score in scores.items()
+        },
         name=key,
     )
 
@@ -252,9 +259,13 @@ def promoted_scores(
     ids = torch.from_numpy(np.asarray(users)).long()
     user_vectors = model.user_vectors[ids].detach()
     target = model.item_vectors[item : item + 1].detach()
-    replacements = torch.cat([sae(target).reconstruction, steered_vectors(sae, target, neurons, levels, mode)[:, 0]])
+    replacements = torch.cat(
+        [sae(target).reconstruction, steered_vectors(sae, target, neurons, levels, mode)[:, 0]]
+    )
     others = score_all(model, user_vectors, item_vectors, users=ids)
-    target_scores = model.logit_matrix(user_vectors, replacements, ids, torch.full((len(replacements),), item))
+    target_scores = model.logit_matrix(
+        user_vectors, replacements, ids, torch.full((len(replacements),), item)
+    )
     scores = {ORIGINAL: score_all(model, users=ids)}
     for column, name in enumerate([RECONSTRUCTION, *(level_name(level) for level in levels)]):
         scores[name] = others.clone()
@@ -265,8 +276,10 @@ def promoted_scores(
 def item_ranks(scores: Mapping[str, Tensor], item: int, users: np.ndarray) -> pd.DataFrame:
     """1-based rank of ``item`` in each user's ranking of all items (rows: ``users``, columns:
     the conditions of ``scores``), ties ranking below lower item ids as in ``top_k``."""
-    return pd.DataFrame({name: _rank_of(score, item) for name, score in scores.items()},
-                        index=pd.Index(np.asarray(users), name="user"))
+    return pd.DataFrame(
+        {name: _rank_of(score, item) for name, score in scores.items()},
+        index=pd.Index(np.asarray(users), name="user"),
+    )
 
 
 def _rank_of(scores: Tensor, item: int) -> np.ndarray:
@@ -292,7 +305,9 @@ def promotion_success(
         raise ValueError(f"No {start!r} condition to start from; the ranks have {list(ranks.columns)}.")
     out = ranks[start] > outside
     if not out.any():
-        raise ValueError(f"Every user already ranks the item within the top {outside}; choose another item or audience.")
+        raise ValueError(
+            f"Every user already ranks the item within the top {outside}; choose another item or audience."
+        )
     return (ranks[out] <= inside).mean().rename("success")
 
 
@@ -326,11 +341,14 @@ def neuron_scale(codes: ArrayLike, neuron: int, audience: ArrayLike) -> pd.Serie
     maximum over all rows. Levels are raw activations (PAPER §7), and each SAE has its own
     scale, so "set to 1" is a mild cut for one SAE and a deep one for another."""
     column = np.asarray(codes)[:, neuron]
-    return pd.Series({
-        "audience median": float(np.median(column[np.asarray(audience)])),
-        "99th percentile": float(np.percentile(column, 99)),
-        "max": float(column.max()),
-    }, name=neuron)
+    return pd.Series(
+        {
+            "audience median": float(np.median(column[np.asarray(audience)])),
+            "99th percentile": float(np.percentile(column, 99)),
+            "max": float(column.max()),
+        },
+        name=neuron,
+    )
 
 
 def promotion_dose_response(
@@ -372,17 +390,23 @@ def control_neuron(
     Returns ``neuron``, its ``effect`` (change in share) and ``effects``, one per neuron.
     """
     if level == 0:
-        raise ValueError("A control reading needs a non-zero level: positive to raise the concept, negative to lower it.")
+        raise ValueError(
+            "A control reading needs a non-zero level: positive to raise the concept, negative to lower it."
+        )
     if label not in labels:
         raise ValueError(f"Unknown label {label!r}; the labels are {list(labels.columns)}.")
     edited = level_name(level)
     effects = np.empty(sae.config.width)
     for neuron in range(sae.config.width):
         scores = steer_users(model, sae, probe_users, neuron, [level], item_vectors, mode)
-        shares = label_shares({name: scores[name] for name in (RECONSTRUCTION, edited)}, labels[[label]])[label]
+        shares = label_shares({name: scores[name] for name in (RECONSTRUCTION, edited)}, labels[[label]])[
+            label
+        ]
         effects[neuron] = shares[edited] - shares[RECONSTRUCTION]
     best = int(np.argmax(np.sign(level) * effects))
-    return pd.Series({"neuron": best, "effect": float(effects[best]), "effects": effects}, name=label, dtype=object)
+    return pd.Series(
+        {"neuron": best, "effect": float(effects[best]), "effects": effects}, name=label, dtype=object
+    )
 
 
 def promotion_table(ranks: pd.DataFrame, outside: int = 20, inside: int = 30) -> pd.DataFrame:
@@ -402,15 +426,19 @@ def against_paper(table: pd.DataFrame, column: str, paper: pd.Series, level: flo
     levels = levels_of(table.index).sort_values()
     curve = table.loc[levels.index, column]
     edited = level_name(level)
-    return pd.Series({
-        "original": float(table.loc[ORIGINAL, column]),
-        "reconstruction": float(table.loc[RECONSTRUCTION, column]),
-        "edited": float(curve[edited]),
-        "paper": float(paper.get(edited, np.nan)),
-        "monotone": bool(curve.is_monotonic_increasing),
-        "ndcg@10 original": float(table.loc[ORIGINAL, "ndcg@10"]),
-        "ndcg@10 edited": float(table.loc[edited, "ndcg@10"]),
-    }, name=edited, dtype=object)
+    return pd.Series(
+        {
+            "original": float(table.loc[ORIGINAL, column]),
+            "reconstruction": float(table.loc[RECONSTRUCTION, column]),
+            "edited": float(curve[edited]),
+            "paper": float(paper.get(edited, np.nan)),
+            "monotone": bool(curve.is_monotonic_increasing),
+            "ndcg@10 original": float(table.loc[ORIGINAL, "ndcg@10"]),
+            "ndcg@10 edited": float(table.loc[edited, "ndcg@10"]),
+        },
+        name=edited,
+        dtype=object,
+    )
 
 
 def top_titles(
@@ -421,9 +449,10 @@ def top_titles(
     names = titles.to_numpy().astype(object)
     if marked is not None:
         names = np.where(marked.to_numpy(dtype=bool), "● " + names, names)
-    return pd.DataFrame({
-        name: names[top_k(score[row : row + 1], n)[0]] for name, score in scores.items()
-    }, index=pd.RangeIndex(1, n + 1, name="rank"))
+    return pd.DataFrame(
+        {name: names[top_k(score[row : row + 1], n)[0]] for name, score in scores.items()},
+        index=pd.RangeIndex(1, n + 1, name="rank"),
+    )
 
 
 def typical_user(before: Tensor, after: Tensor, labels: pd.DataFrame, label: str, top_n: int = TOP_N) -> int:
@@ -446,6 +475,6 @@ def result_values(prefix: str, table: pd.DataFrame) -> dict[str, float]:
     values: dict[str, float] = {}
     for condition, row in table.iterrows():
         for column, value in row.items():
-            name = f"share.{slug(column[len('share.'):])}" if column.startswith("share.") else column
+            name = f"share.{slug(column[len('share.') :])}" if column.startswith("share.") else column
             values[f"{prefix}.{condition}.{name}"] = float(value)
     return values

@@ -161,8 +161,9 @@ def load_or_make(
     encode: Callable[[T], bytes],
 ) -> T:
     """The object stored (sealed) at ``path``, or ``make()`` stored there and returned."""
-    return load_or_make_many([path], what, lambda position, payload: decode(payload), lambda missing: [make()],
-                             encode)[0]
+    return load_or_make_many(
+        [path], what, lambda position, payload: decode(payload), lambda missing: [make()], encode
+    )[0]
 
 
 def load_or_make_many(
@@ -187,7 +188,9 @@ def load_or_make_many(
         for path, can_write in writable.items():
             if can_write:
                 remove_orphans(path)
-        found = [_read(path, what, lambda payload, at=at: decode(at, payload)) for at, path in enumerate(paths)]
+        found = [
+            _read(path, what, lambda payload, at=at: decode(at, payload)) for at, path in enumerate(paths)
+        ]
         missing = [position for position, value in enumerate(found) if value is None]
         if missing:
             for position, made in zip(missing, make_missing(missing), strict=True):
@@ -218,5 +221,7 @@ def _store(path: Path, what: str, payload: Callable[[], bytes], writable: bool) 
             reason = str(error).rstrip(".")
     log.warning(
         "recsae: the %s was built but not stored, because %s; set RECSAE_CACHE_DIR to a "
-        "writable folder to keep it.", what, reason,
+        "writable folder to keep it.",
+        what,
+        reason,
     )

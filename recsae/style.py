@@ -17,14 +17,16 @@ def setup(threads: int = 2) -> None:
     torch.set_num_threads(threads)
     torch.use_deterministic_algorithms(True)
     sns.set_theme(context="notebook", style="whitegrid", palette="colorblind")
-    mpl.rcParams.update({
-        "figure.figsize": (8, 3.6),
-        "figure.dpi": 100,
-        "savefig.dpi": 100,
-        "axes.titlesize": "medium",
-        "axes.titleweight": "bold",
-        "svg.hashsalt": "recsae",
-    })
+    mpl.rcParams.update(
+        {
+            "figure.figsize": (8, 3.6),
+            "figure.dpi": 100,
+            "savefig.dpi": 100,
+            "axes.titlesize": "medium",
+            "axes.titleweight": "bold",
+            "svg.hashsalt": "recsae",
+        }
+    )
     pd.set_option("display.precision", 3)
     pd.set_option("display.max_columns", 30)
     pd.set_option("display.width", 120)

@@ -122,7 +122,10 @@ PAPER_METRICS = ("rbo", "kendall_tau", "ms_score")
 def paper_beta_table(model: str) -> pd.DataFrame:
     """The paper's ML-1M β ablation for ``model`` ("mf" or "ncf"), indexed by β like ours."""
     return pd.DataFrame(
-        {metric: [reported(f"ml1m.{model}.beta={beta:g}.{metric}") for beta in BETAS] for metric in PAPER_METRICS},
+        {
+            metric: [reported(f"ml1m.{model}.beta={beta:g}.{metric}") for beta in BETAS]
+            for metric in PAPER_METRICS
+        },
         index=pd.Index(BETAS, name="β"),
     )
 
@@ -154,16 +157,22 @@ def beside_paper_at_sparsity(readings: Mapping[tuple[str, str], pd.Series]) -> p
     table = pd.DataFrame(readings).T
     models = [model.lower() for model, _ in table.index]
     paper = {
-        "paper l0_items": "sae.l0_item", "paper rbo (β = 10)": "beta=10.rbo", "paper τ (β = 10)": "beta=10.kendall_tau",
+        "paper l0_items": "sae.l0_item",
+        "paper rbo (β = 10)": "beta=10.rbo",
+        "paper τ (β = 10)": "beta=10.kendall_tau",
     }
     for column, key in paper.items():
         table[column] = [reported(f"ml1m.{model}.{key}") for model in models]
-    return table[["l0_items", "paper l0_items", "rbo", "paper rbo (β = 10)", "kendall_tau", "paper τ (β = 10)"]]
+    return table[
+        ["l0_items", "paper l0_items", "rbo", "paper rbo (β = 10)", "kendall_tau", "paper τ (β = 10)"]
+    ]
 
 
 def best_scheme(readings: Mapping[tuple[str, str], pd.Series], model: str) -> str:
     """The sparsity scheme whose reading at the paper's sparsity has the highest RBO for ``model``."""
     schemes = [scheme for name, scheme in readings if name == model]
     if not schemes:
-        raise ValueError(f"No reading for {model!r}; the readings cover {sorted({name for name, _ in readings})}.")
+        raise ValueError(
+            f"No reading for {model!r}; the readings cover {sorted({name for name, _ in readings})}."
+        )
     return max(schemes, key=lambda scheme: readings[(model, scheme)]["rbo"])

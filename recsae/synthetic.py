@@ -73,8 +73,10 @@ def planted_dataset(config: SyntheticConfig = SyntheticConfig()) -> PlantedDatas
     item_table["decade"] = decade_of(year)
     label_table = pd.DataFrame(labels, index=item_ids, columns=genre_names)
     user_table = pd.DataFrame(
-        {"gender": rng.choice(["F", "M"], size=config.n_users),
-         "age": rng.choice([1, 18, 25, 35], size=config.n_users)},
+        {
+            "gender": rng.choice(["F", "M"], size=config.n_users),
+            "age": rng.choice([1, 18, 25, 35], size=config.n_users),
+        },
         index=np.arange(1, config.n_users + 1),
     )
     interactions = from_pairs("synthetic", users, items, item_table, label_table, user_table, item_ids)

@@ -6,8 +6,8 @@ exact config from the artifact cache, training it first if needed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
@@ -66,7 +66,9 @@ class RecommenderConfig:
         check_number(self, "l2", at_least=0)
         check_number(self, "init_std", above=0)
         check_number(self, "offset")
-        if not self.hidden or any(isinstance(h, bool) or not isinstance(h, int) or h < 1 for h in self.hidden):
+        if not self.hidden or any(
+            isinstance(h, bool) or not isinstance(h, int) or h < 1 for h in self.hidden
+        ):
             raise ValueError(
                 f"RecommenderConfig.hidden must be a non-empty tuple of layer sizes ≥ 1, got {self.hidden!r}."
             )
@@ -77,17 +79,29 @@ class RecommenderConfig:
 def paper_mf(dataset: str = "ml-1m") -> RecommenderConfig:
     """PAPER §3.1/§9: K=20 (100 on Last.FM), SGD lr 0.05, L2 0.01, N(0, 0.05²), offset 1 on ML-1M."""
     if dataset == "lastfm":
-        return RecommenderConfig(dataset, "mf", dim=100, epochs=30, batch_size=8, optimizer="sgd",
-                                 lr=0.05, l2=0.01, init_std=0.01)
-    return RecommenderConfig(dataset, "mf", dim=20, epochs=10, batch_size=256, optimizer="sgd",
-                             lr=0.05, l2=0.01, init_std=0.05, offset=1.0)
+        return RecommenderConfig(
+            dataset, "mf", dim=100, epochs=30, batch_size=8, optimizer="sgd", lr=0.05, l2=0.01, init_std=0.01
+        )
+    return RecommenderConfig(
+        dataset,
+        "mf",
+        dim=20,
+        epochs=10,
+        batch_size=256,
+        optimizer="sgd",
+        lr=0.05,
+        l2=0.01,
+        init_std=0.05,
+        offset=1.0,
+    )
 
 
 def paper_ncf(dataset: str = "ml-1m") -> RecommenderConfig:
     """PAPER §3.2/§9: MLP 2d→64→32→16→1, Adam lr 0.05 (ML-1M) / 1e-3 (Last.FM), batch 256, 30 epochs."""
     dim, lr = (100, 1e-3) if dataset == "lastfm" else (20, 0.05)
-    return RecommenderConfig(dataset, "ncf", dim=dim, epochs=30, batch_size=256, optimizer="adam",
-                             lr=lr, l2=0.0, init_std=0.1)
+    return RecommenderConfig(
+        dataset, "ncf", dim=dim, epochs=30, batch_size=256, optimizer="adam", lr=lr, l2=0.0, init_std=0.1
+    )
 
 
 @dataclass(frozen=True, eq=False)
@@ -106,22 +120,27 @@ def build_model(config: RecommenderConfig, n_users: int, n_items: int) -> TwoTow
     return NeuralCF(n_users, n_items, config.dim, config.hidden, config.init_std, generator)
 
 
-def train_recommender(config: RecommenderConfig, data: Interactions, held_out: Split,
-                      progress: bool | None = None) -> TrainedRecommender:
+def train_recommender(
+    config: RecommenderConfig, data: Interactions, held_out: Split, progress: bool | None = None
+) -> TrainedRecommender:
     """Train from scratch, reproducibly; ``progress=None`` shows a bar only on a terminal."""
     with deterministic():
         return _train(config, data, held_out, progress)
 
 
-def _train(config: RecommenderConfig, data: Interactions, held_out: Split,
-           progress: bool | None) -> TrainedRecommender:
+def _train(
+    config: RecommenderConfig, data: Interactions, held_out: Split, progress: bool | None
+) -> TrainedRecommender:
     model = build_model(config, data.n_users, data.n_items)
     optimizer = _optimizer(config, model)
     forbidden = forbidden_training_negatives(held_out)
     measure = monitor(config, held_out)
     history = []
-    epochs = tqdm(range(config.epochs), desc=f"{config.model} on {config.dataset}",
-                  disable=None if progress is None else not progress)
+    epochs = tqdm(
+        range(config.epochs),
+        desc=f"{config.model} on {config.dataset}",
+        disable=None if progress is None else not progress,
+    )
     for epoch in epochs:
         rng = np.random.default_rng([config.seed, epoch])
         users, items, labels = epoch_samples(held_out, forbidden, rng)
@@ -153,7 +172,9 @@ def recommender(config: RecommenderConfig, progress: bool | None = None) -> Trai
     """The trained model for ``config``, from the artifact cache or trained (once) now."""
     data = load(config.dataset)
     return load_or_build(
-        "recommender", config, training_inputs(TRAINING_CODE, data.digest()),
+        "recommender",
+        config,
+        training_inputs(TRAINING_CODE, data.digest()),
         lambda: train_recommender(config, data, split(data, config.split), progress),  # split only to train
         stored_state,
         lambda state: restore_recommender(config, data, state),
@@ -165,7 +186,9 @@ def stored_state(trained: TrainedRecommender) -> dict[str, Any]:
     return {"weights": trained.model.state_dict(), "history": trained.history}
 
 
-def restore_recommender(config: RecommenderConfig, data: Interactions, state: dict[str, Any]) -> TrainedRecommender:
+def restore_recommender(
+    config: RecommenderConfig, data: Interactions, state: dict[str, Any]
+) -> TrainedRecommender:
     """A stored state of ``config``'s model, back as the frozen trained recommender."""
     model = build_model(config, data.n_users, data.n_items)
     model.load_state_dict(state["weights"])
@@ -173,8 +196,14 @@ def restore_recommender(config: RecommenderConfig, data: Interactions, state: di
 
 
 @torch.no_grad()
-def mf_sgd_step(model: MatrixFactorization, users: torch.Tensor, items: torch.Tensor, labels: torch.Tensor,
-                lr: float, l2: float) -> float:
+def mf_sgd_step(
+    model: MatrixFactorization,
+    users: torch.Tensor,
+    items: torch.Tensor,
+    labels: torch.Tensor,
+    lr: float,
+    l2: float,
+) -> float:
     """The official manual MF update (PAPER §3.1), written out; returns the batch's summed BCE.
 
     With e = r − σ(logit): b_u += lr(e − l2·b_u), b_i += lr(e − l2·b_i), P_u += lr(e·Q_i − l2·P_u),
@@ -198,15 +227,17 @@ def _optimizer(config: RecommenderConfig, model: TwoTower) -> torch.optim.Optimi
     return torch.optim.Adam(model.parameters(), lr=config.lr, fused=True)
 
 
-def _batch_loss(config: RecommenderConfig, model: TwoTower, users: torch.Tensor, items: torch.Tensor,
-                labels: torch.Tensor) -> tuple[torch.Tensor, float]:
+def _batch_loss(
+    config: RecommenderConfig, model: TwoTower, users: torch.Tensor, items: torch.Tensor, labels: torch.Tensor
+) -> tuple[torch.Tensor, float]:
     """The objective to differentiate, and the batch's summed BCE for the training curve."""
     objective, summed = batch_objective(config, model, users, items, labels)
     return objective, summed.item()
 
 
-def batch_objective(config: RecommenderConfig, model: TwoTower, users: torch.Tensor, items: torch.Tensor,
-                    labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def batch_objective(
+    config: RecommenderConfig, model: TwoTower, users: torch.Tensor, items: torch.Tensor, labels: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
     """The objective to differentiate and the batch's summed BCE, both as tensors (so that the
     ensemble trainer can vmap and compile them): BCE summed for SGD, averaged for Adam
     (PAPER §3), plus ``l2/2`` times the squares of the rows the batch touches."""
@@ -219,11 +250,13 @@ def batch_objective(config: RecommenderConfig, model: TwoTower, users: torch.Ten
     return objective, summed
 
 
-def epoch_samples(held_out: Split, forbidden: np.ndarray, rng: np.random.Generator
-                   ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def epoch_samples(
+    held_out: Split, forbidden: np.ndarray, rng: np.random.Generator
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Every training positive plus one fresh negative per positive, shuffled."""
-    users, items, labels = one_to_one_stream(held_out.train_users, held_out.train_items, held_out.n_items,
-                                             forbidden, rng)
+    users, items, labels = one_to_one_stream(
+        held_out.train_users, held_out.train_items, held_out.n_items, forbidden, rng
+    )
     return torch.from_numpy(users).long(), torch.from_numpy(items).long(), torch.from_numpy(labels).float()
 
 

@@ -47,12 +47,22 @@ def planted_split(planted: PlantedDataset) -> Split:
 
 
 @pytest.fixture(scope="session", params=["mf", "ncf"])
-def planted_recommender(request: pytest.FixtureRequest, planted: PlantedDataset, planted_split: Split) -> TrainedRecommender:
+def planted_recommender(
+    request: pytest.FixtureRequest, planted: PlantedDataset, planted_split: Split
+) -> TrainedRecommender:
     """A small MF or NCF trained for a few seconds on the planted dataset."""
     mf = request.param == "mf"
     config = RecommenderConfig(
-        "synthetic", request.param, dim=PLANTED_DIM, epochs=3, batch_size=128,
-        optimizer="sgd" if mf else "adam", lr=0.05 if mf else 3e-3,
-        l2=0.01 if mf else 0.0, init_std=0.05, offset=1.0, monitor_users=50,
+        "synthetic",
+        request.param,
+        dim=PLANTED_DIM,
+        epochs=3,
+        batch_size=128,
+        optimizer="sgd" if mf else "adam",
+        lr=0.05 if mf else 3e-3,
+        l2=0.01 if mf else 0.0,
+        init_std=0.05,
+        offset=1.0,
+        monitor_users=50,
     )
     return train_recommender(config, planted.interactions, planted_split, progress=False)

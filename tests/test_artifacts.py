@@ -12,7 +12,6 @@ from recsae.artifacts import artifact_path, load_or_build
 from recsae.sources import DATA_DIR_ENV
 from recsae.training import paper_mf, recommender
 
-
 DATA_V1 = {"data": "data-v1"}
 
 
@@ -53,7 +52,9 @@ def test_foreign_artifact_is_rebuilt(isolated_cache: Path, caplog: pytest.LogCap
     artifact_path("toy", Toy(6), DATA_V1).write_bytes(stored.read_bytes())
     assert torch.equal(_cache(Toy(6), calls), torch.arange(6, dtype=torch.float32))
     assert calls == [1, 1]
-    assert "cannot be used (it was stored for another config or other inputs); building it again" in caplog.text
+    assert (
+        "cannot be used (it was stored for another config or other inputs); building it again" in caplog.text
+    )
 
 
 def test_failed_build_leaves_no_artifact(isolated_cache: Path) -> None:

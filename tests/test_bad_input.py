@@ -120,7 +120,10 @@ def eager(monkeypatch: pytest.MonkeyPatch) -> None:
         ("1::1193::5::1\n1::0::3::2\n", "ratings.dat, line 2: item must be at least 1, got 0"),
         ("1::1193::5::1\n1::99999::3::2\n", "ratings.dat, line 2: item 99999 is not in movies.dat"),
         ("1::1193::5::1\n7000::661::3::2\n", "ratings.dat, line 2: user 7000 is not in users.dat"),
-        ("1::1193::5::1\n1::661::3::2\n1::1193::4::3\n", "ratings.dat, line 3: user 1, item 1193 already appears on line 1"),
+        (
+            "1::1193::5::1\n1::661::3::2\n1::1193::4::3\n",
+            "ratings.dat, line 3: user 1, item 1193 already appears on line 1",
+        ),
         (
             "1::1193::5::1\n1::661::3.5::2\n",
             "ratings.dat, line 2: expected 4 fields (user, item, rating, timestamp) separated by '::' "
@@ -135,7 +138,12 @@ def eager(monkeypatch: pytest.MonkeyPatch) -> None:
     ],
 )
 def test_bad_ml1m_ratings_name_file_line_and_fix(
-    monkeypatch: pytest.MonkeyPatch, data_dir: Path, tmp_path: Path, isolated_cache: Path, ratings: str, message: str
+    monkeypatch: pytest.MonkeyPatch,
+    data_dir: Path,
+    tmp_path: Path,
+    isolated_cache: Path,
+    ratings: str,
+    message: str,
 ) -> None:
     with pytest.raises(DataFormatError) as error:
         _load_ml1m_ratings(monkeypatch, data_dir, tmp_path, ratings)
@@ -157,12 +165,21 @@ def test_truncated_ml1m_ratings_say_how_many_are_missing(
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
-        ({"u.data": "1\t1\t4\t0\n"}, "u.data, line 100001: user 1, item 1 already appears on line 32237"),  # grep -n
+        (
+            {"u.data": "1\t1\t4\t0\n"},
+            "u.data, line 100001: user 1, item 1 already appears on line 32237",
+        ),  # grep -n
         ({"u.data": "1\t1700\t4\t0\n"}, "u.data, line 100001: item 1700 is not in u.item"),
         ({"u.data": "2\t3\t9\t0\n"}, "u.data, line 100001: rating must be from 1 to 5, got 9"),
         ({"u.data": "944\t3\t3\t0\n"}, "u.data, line 100001: user 944 is not in u.user"),
-        ({"u.item": "1|Again (1995)|||x" + "|0" * 19 + "\n"}, "u.item, line 1683: item 1 already appears on line 1"),
-        ({"u.user": "=1|24|M|technician|85711\n1|53|F|other|94043\n"}, "u.user, line 2: user 1 already appears on line 1"),
+        (
+            {"u.item": "1|Again (1995)|||x" + "|0" * 19 + "\n"},
+            "u.item, line 1683: item 1 already appears on line 1",
+        ),
+        (
+            {"u.user": "=1|24|M|technician|85711\n1|53|F|other|94043\n"},
+            "u.user, line 2: user 1 already appears on line 1",
+        ),
         ({"u.data": "=\n"}, "u.data is empty: it has no data lines"),
     ],
 )
@@ -178,12 +195,27 @@ def test_lastfm_rows(data_dir: Path, tmp_path: Path) -> None:
     tags = data_dir / "hetrec2011-lastfm-2k" / "tags.dat"
     end_plays, end_tagged, end_tags = _lines(plays) + 1, _lines(tagged) + 1, _lines(tags) + 1
     cases = [
-        ({"user_artists.dat": "2\t51\t7\n"}, f"user_artists.dat, line {end_plays}: user 2, item 51 already appears on line 2"),
-        ({"user_artists.dat": "2\t99999\t7\n"}, f"user_artists.dat, line {end_plays}: item 99999 is not in artists.dat"),
-        ({"user_artists.dat": "3\t51\t0\n"}, f"user_artists.dat, line {end_plays}: weight must be at least 1, got 0"),
-        ({"user_taggedartists.dat": "2\t52\t99999\t1\t4\t2009\n"}, f"user_taggedartists.dat, line {end_tagged}: tag 99999 is not in tags.dat"),
+        (
+            {"user_artists.dat": "2\t51\t7\n"},
+            f"user_artists.dat, line {end_plays}: user 2, item 51 already appears on line 2",
+        ),
+        (
+            {"user_artists.dat": "2\t99999\t7\n"},
+            f"user_artists.dat, line {end_plays}: item 99999 is not in artists.dat",
+        ),
+        (
+            {"user_artists.dat": "3\t51\t0\n"},
+            f"user_artists.dat, line {end_plays}: weight must be at least 1, got 0",
+        ),
+        (
+            {"user_taggedartists.dat": "2\t52\t99999\t1\t4\t2009\n"},
+            f"user_taggedartists.dat, line {end_tagged}: tag 99999 is not in tags.dat",
+        ),
         ({"tags.dat": "1\tmetal again\n"}, f"tags.dat, line {end_tags}: tag 1 already appears on line 2"),
-        ({"user_artists.dat": "=userID\tartistID\tweight\n"}, "user_artists.dat is empty: it has no data lines"),
+        (
+            {"user_artists.dat": "=userID\tartistID\tweight\n"},
+            "user_artists.dat is empty: it has no data lines",
+        ),
     ]
     for number, (edit, message) in enumerate(cases):
         with pytest.raises(DataFormatError) as error:
@@ -234,7 +266,9 @@ def test_truncated_archive_says_delete_and_download_again(tmp_path: Path) -> Non
         bundle.writestr("ml-100k/u.data", os.urandom(200_000))
     archive.write_bytes(archive.read_bytes()[:-30_000])
     destination = tmp_path / "unpacked" / "ml-100k"
-    with pytest.raises(DataSourceError, match=r"is not a readable zip archive \(.+\); delete it so it is downloaded again\.$"):
+    with pytest.raises(
+        DataSourceError, match=r"is not a readable zip archive \(.+\); delete it so it is downloaded again\.$"
+    ):
         sources.unpack_atomically(archive, "ml-100k", destination)
     assert not destination.exists() and list(destination.parent.iterdir()) == []
 
@@ -263,7 +297,9 @@ def test_two_first_unpacks_at_once_both_succeed(tmp_path: Path) -> None:
     assert [p.name for p in destination.parent.iterdir()] == ["ml-100k"]
 
 
-def test_tilde_in_folders_is_the_home_folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, data_dir: Path) -> None:
+def test_tilde_in_folders_is_the_home_folder(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, data_dir: Path
+) -> None:
     monkeypatch.setenv("HOME", str(tmp_path))
     shutil.copytree(data_dir / "ml-100k", tmp_path / "data" / "ml-100k")
     monkeypatch.setenv(DATA_DIR_ENV, "~/data")
@@ -279,7 +315,10 @@ def test_cache_folder_that_is_a_file(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     monkeypatch.setenv(CACHE_DIR_ENV, str(tmp_path / "cache"))
     with pytest.raises(DataSourceError) as error:
         cache_dir()
-    assert str(error.value) == f"{CACHE_DIR_ENV} points to {str(tmp_path / 'cache')!r}, which is a file; set it to a folder."
+    assert (
+        str(error.value)
+        == f"{CACHE_DIR_ENV} points to {str(tmp_path / 'cache')!r}, which is a file; set it to a folder."
+    )
 
 
 # --- configs that refuse nonsense ----------------------------------------------------------------
@@ -290,29 +329,62 @@ def test_cache_folder_that_is_a_file(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     [
         (lambda: replace(paper_mf(), epochs=0), "RecommenderConfig.epochs must be an integer ≥ 1, got 0."),
         (lambda: replace(paper_mf(), epochs=-2), "RecommenderConfig.epochs must be an integer ≥ 1, got -2."),
-        (lambda: replace(paper_mf(), batch_size=-1), "RecommenderConfig.batch_size must be an integer ≥ 1, got -1."),
-        (lambda: replace(paper_mf(), batch_size=0), "RecommenderConfig.batch_size must be an integer ≥ 1, got 0."),
-        (lambda: replace(paper_mf(), batch_size=2.5), "RecommenderConfig.batch_size must be an integer ≥ 1, got 2.5."),
+        (
+            lambda: replace(paper_mf(), batch_size=-1),
+            "RecommenderConfig.batch_size must be an integer ≥ 1, got -1.",
+        ),
+        (
+            lambda: replace(paper_mf(), batch_size=0),
+            "RecommenderConfig.batch_size must be an integer ≥ 1, got 0.",
+        ),
+        (
+            lambda: replace(paper_mf(), batch_size=2.5),
+            "RecommenderConfig.batch_size must be an integer ≥ 1, got 2.5.",
+        ),
         (lambda: replace(paper_mf(), dim=0), "RecommenderConfig.dim must be an integer ≥ 1, got 0."),
         (lambda: replace(paper_mf(), dim=True), "RecommenderConfig.dim must be an integer ≥ 1, got True."),
-        (lambda: replace(paper_mf(), lr=math.nan), "RecommenderConfig.lr must be a finite number > 0, got nan."),
-        (lambda: replace(paper_mf(), lr=-0.05), "RecommenderConfig.lr must be a finite number > 0, got -0.05."),
-        (lambda: replace(paper_mf(), l2=-0.01), "RecommenderConfig.l2 must be a finite number ≥ 0, got -0.01."),
-        (lambda: replace(paper_mf(), init_std=0.0), "RecommenderConfig.init_std must be a finite number > 0, got 0.0."),
-        (lambda: replace(paper_mf(), offset=math.inf), "RecommenderConfig.offset must be a finite number, got inf."),
+        (
+            lambda: replace(paper_mf(), lr=math.nan),
+            "RecommenderConfig.lr must be a finite number > 0, got nan.",
+        ),
+        (
+            lambda: replace(paper_mf(), lr=-0.05),
+            "RecommenderConfig.lr must be a finite number > 0, got -0.05.",
+        ),
+        (
+            lambda: replace(paper_mf(), l2=-0.01),
+            "RecommenderConfig.l2 must be a finite number ≥ 0, got -0.01.",
+        ),
+        (
+            lambda: replace(paper_mf(), init_std=0.0),
+            "RecommenderConfig.init_std must be a finite number > 0, got 0.0.",
+        ),
+        (
+            lambda: replace(paper_mf(), offset=math.inf),
+            "RecommenderConfig.offset must be a finite number, got inf.",
+        ),
         (lambda: replace(paper_mf(), seed=-1), "RecommenderConfig.seed must be an integer ≥ 0, got -1."),
         (lambda: replace(paper_mf(), model="svd"), "Unknown recommender 'svd'; choose 'mf' or 'ncf'."),
-        (lambda: replace(paper_mf(), optimizer="rmsprop"), "Unknown optimizer 'rmsprop'; choose 'sgd' or 'adam'."),
+        (
+            lambda: replace(paper_mf(), optimizer="rmsprop"),
+            "Unknown optimizer 'rmsprop'; choose 'sgd' or 'adam'.",
+        ),
         (
             lambda: replace(paper_mf(), hidden=(64, 0)),
             "RecommenderConfig.hidden must be a non-empty tuple of layer sizes ≥ 1, got (64, 0).",
         ),
-        (lambda: replace(paper_mf(), dataset=""), "RecommenderConfig.dataset must be a dataset name, got ''."),
+        (
+            lambda: replace(paper_mf(), dataset=""),
+            "RecommenderConfig.dataset must be a dataset name, got ''.",
+        ),
         (
             lambda: SplitConfig(sae_test_fraction=1.5),
             "SplitConfig.sae_test_fraction must be a finite number > 0 and < 1, got 1.5.",
         ),
-        (lambda: SplitConfig(held_out_positives=0), "SplitConfig.held_out_positives must be an integer ≥ 1, got 0."),
+        (
+            lambda: SplitConfig(held_out_positives=0),
+            "SplitConfig.held_out_positives must be an integer ≥ 1, got 0.",
+        ),
         (lambda: SAEConfig(epochs=0), "SAEConfig.epochs must be an integer ≥ 1, got 0."),
         (lambda: SAEConfig(batch_size=0), "SAEConfig.batch_size must be an integer ≥ 1, got 0."),
         (lambda: SAEConfig(lr=-1e-3), "SAEConfig.lr must be a finite number > 0, got -0.001."),
@@ -368,7 +440,9 @@ def test_damaged_model_is_rebuilt_with_one_line(
     _damage(path, how)
     with caplog.at_level(logging.WARNING, logger="recsae"):
         again = recommender(config, progress=False)
-    assert caplog.messages == [f"recsae: the cached recommender {path.name} cannot be used ({reason}); building it again."]
+    assert caplog.messages == [
+        f"recsae: the cached recommender {path.name} cannot be used ({reason}); building it again."
+    ]
     assert torch.equal(again.model.user_vectors, trained.model.user_vectors)
     caplog.clear()
     recommender(config, progress=False)  # the rebuilt file is sound again
@@ -391,7 +465,9 @@ def test_damaged_parsed_data_is_parsed_again(
     assert again.digest() == first.digest()
 
 
-def test_model_whose_weights_do_not_fit_is_rebuilt(isolated_cache: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_model_whose_weights_do_not_fit_is_rebuilt(
+    isolated_cache: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     """A stored state that ``load_state_dict`` refuses (``size mismatch``) is rebuilt, not raised."""
     inputs = {"data": "d"}
     config = SplitConfig()
@@ -402,9 +478,13 @@ def test_model_whose_weights_do_not_fit_is_rebuilt(isolated_cache: Path, caplog:
         model.load_state_dict(state)
         return model
 
-    rebuilt = load_or_build("toy", config, inputs, lambda: torch.nn.Linear(4, 3), lambda m: m.state_dict(), fit)
+    rebuilt = load_or_build(
+        "toy", config, inputs, lambda: torch.nn.Linear(4, 3), lambda m: m.state_dict(), fit
+    )
     assert rebuilt.in_features == 4
-    assert "cannot be used (its weights do not fit the model (RuntimeError)); building it again." in caplog.text
+    assert (
+        "cannot be used (its weights do not fit the model (RuntimeError)); building it again." in caplog.text
+    )
 
 
 def test_parser_change_never_serves_the_old_data_or_model(
@@ -438,7 +518,9 @@ def test_training_code_is_part_of_the_key(monkeypatch: pytest.MonkeyPatch) -> No
     provenance.code_digest.cache_clear()
     monkeypatch.setattr(provenance, "_source", edited)
     try:
-        assert provenance.code_digest(training.TRAINING_CODE, leave_out=artifacts.TRAINING_LEAVE_OUT) != before
+        assert (
+            provenance.code_digest(training.TRAINING_CODE, leave_out=artifacts.TRAINING_LEAVE_OUT) != before
+        )
         unrelated = provenance.code_digest("recsae.metrics")
         monkeypatch.setattr(provenance, "_source", read)
         provenance.code_digest.cache_clear()
@@ -467,7 +549,9 @@ def test_retrained_recommender_gets_its_own_sae(
     first = sae(run, progress=False)
     trained_saes: list[int] = []
     train_sae = sae_training.train_sae
-    monkeypatch.setattr(sae_training, "train_sae", lambda *a, **k: trained_saes.append(1) or train_sae(*a, **k))
+    monkeypatch.setattr(
+        sae_training, "train_sae", lambda *a, **k: trained_saes.append(1) or train_sae(*a, **k)
+    )
     sae(run, progress=False)
     assert trained_saes == []  # same recommender: the stored SAE
     # The recommender is retrained (its training code changed) and comes out different.
@@ -488,8 +572,9 @@ def test_retrained_recommender_gets_its_own_sae(
 # --- interrupted, concurrent and read-only --------------------------------------------------------
 
 
-def _python(code: str, env: dict[str, str] | None = None, bound_by_permissions: bool = False
-            ) -> subprocess.CompletedProcess:
+def _python(
+    code: str, env: dict[str, str] | None = None, bound_by_permissions: bool = False
+) -> subprocess.CompletedProcess:
     """Run ``code`` in a new interpreter; ``bound_by_permissions`` takes from root the capabilities
     that let it write where file permissions forbid it (a non-root user is bound anyway)."""
     environment = {**os.environ, **(env or {})}
@@ -497,8 +582,12 @@ def _python(code: str, env: dict[str, str] | None = None, bound_by_permissions: 
     if bound_by_permissions and os.geteuid() == 0:
         prefix = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search,-fowner"]
     return subprocess.run(
-        [*prefix, sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, env=environment,
-        cwd=REPOSITORY, timeout=120,
+        [*prefix, sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        env=environment,
+        cwd=REPOSITORY,
+        timeout=120,
     )
 
 
@@ -541,8 +630,12 @@ def test_two_processes_build_one_config_once(tmp_path: Path) -> None:
 
         print(load_or_make(Path({str(target)!r}), "toy", bytes, build, bytes).decode())
         """
-    runs = [subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)], stdout=subprocess.PIPE, text=True,
-                             cwd=REPOSITORY) for _ in range(2)]
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-c", textwrap.dedent(code)], stdout=subprocess.PIPE, text=True, cwd=REPOSITORY
+        )
+        for _ in range(2)
+    ]
     outputs = [run.communicate(timeout=120)[0] for run in runs]
     assert outputs == ["model\n", "model\n"]
     assert log.read_text() == "built\n"
@@ -616,8 +709,13 @@ def test_failed_write_keeps_the_old_file(tmp_path: Path) -> None:
 
 
 def test_runner_outside_the_book_says_where_to_run_it(tmp_path: Path) -> None:
-    result = subprocess.run([sys.executable, "-m", "recsae.book", "run"], capture_output=True, text=True,
-                            cwd=tmp_path, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "recsae.book", "run"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
     assert result.returncode == 2
     assert result.stderr.splitlines()[-1] == (
         f"python -m recsae.book: error: No _toc.yml at or above {tmp_path.resolve()}: run this from the folder "
@@ -626,8 +724,13 @@ def test_runner_outside_the_book_says_where_to_run_it(tmp_path: Path) -> None:
 
 
 def test_runner_refuses_a_file_that_is_not_a_chapter(tmp_path: Path) -> None:
-    result = subprocess.run([sys.executable, "-m", "recsae.book", "run", "chapters/99_missing.md"],
-                            capture_output=True, text=True, cwd=REPOSITORY, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "recsae.book", "run", "chapters/99_missing.md"],
+        capture_output=True,
+        text=True,
+        cwd=REPOSITORY,
+        timeout=120,
+    )
     assert result.returncode == 2
     assert result.stderr.splitlines()[-1] == (
         f"python -m recsae.book: error: {REPOSITORY / 'chapters' / '99_missing.md'} is not a chapter of the book "
@@ -668,7 +771,8 @@ def test_read_only_cache_cannot_take_a_download(tmp_path: Path) -> None:
     folder = tmp_path / "cache"
     folder.mkdir(mode=0o555)
     result = _python(
-        "from recsae.sources import locate; locate('ml-100k')", {CACHE_DIR_ENV: str(folder), DATA_DIR_ENV: ""},
+        "from recsae.sources import locate; locate('ml-100k')",
+        {CACHE_DIR_ENV: str(folder), DATA_DIR_ENV: ""},
         bound_by_permissions=True,
     )
     assert result.returncode == 1

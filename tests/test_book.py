@@ -23,13 +23,21 @@ FORBIDDEN_OUTPUT = {
 
 
 def _code(notebook: nbformat.NotebookNode) -> list[str]:
-    return [cell.source.strip() for cell in notebook.cells
-            if cell.cell_type == "code" and "injected-parameters" not in cell.metadata.get("tags", [])]
+    return [
+        cell.source.strip()
+        for cell in notebook.cells
+        if cell.cell_type == "code" and "injected-parameters" not in cell.metadata.get("tags", [])
+    ]
 
 
 def test_the_toc_has_executable_chapters() -> None:
     assert [path.name for path in CHAPTERS] == [
-        "01_data.md", "02_recommenders.md", "03_sae.md", "04_fidelity.md", "05_concepts.md", "06_steering.md",
+        "01_data.md",
+        "02_recommenders.md",
+        "03_sae.md",
+        "04_fidelity.md",
+        "05_concepts.md",
+        "06_steering.md",
     ]
 
 
@@ -58,7 +66,11 @@ def test_notebook_is_executed_and_its_outputs_are_clean(source: Path) -> None:
 
 def test_run_metadata_is_stripped() -> None:
     notebook = nbformat.v4.new_notebook(metadata={"papermill": {"duration": 1.0}})
-    notebook.cells.append(nbformat.v4.new_code_cell("1", metadata={"execution": {"iopub.status.busy": "2026-01-01T00:00:00.000Z"}, "tags": ["x"]}))
+    notebook.cells.append(
+        nbformat.v4.new_code_cell(
+            "1", metadata={"execution": {"iopub.status.busy": "2026-01-01T00:00:00.000Z"}, "tags": ["x"]}
+        )
+    )
     strip_run_metadata(notebook)
     assert notebook.metadata == {} and notebook.cells[0].metadata == {"tags": ["x"]}
 
@@ -67,7 +79,9 @@ def test_book_builds_without_warnings(tmp_path: Path) -> None:
     jupyter_book = Path(sys.executable).with_name("jupyter-book")
     result = subprocess.run(
         [str(jupyter_book), "build", str(ROOT), "--path-output", str(tmp_path), "-W", "-n", "--keep-going"],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     html = tmp_path / "_build" / "html"

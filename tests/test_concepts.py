@@ -17,8 +17,8 @@ from recsae.concepts import (
     dominant_decade,
     group_activation,
     label_auc,
-    landmark_neurons,
     label_neurons,
+    landmark_neurons,
     mean_popularity_rank,
     neuron_result_values,
     neuron_table,
@@ -123,10 +123,14 @@ def test_labels_do_not_depend_on_other_neurons_or_their_order() -> None:
     assert 0 < (table["label"] != UNLABELLED).sum() < n_neurons
     permutation = rng.permutation(n_neurons)
     permuted = label_neurons(codes[:, permutation], labels)
-    pd.testing.assert_frame_equal(permuted, table.iloc[permutation].reset_index(drop=True).rename_axis("neuron"))
+    pd.testing.assert_frame_equal(
+        permuted, table.iloc[permutation].reset_index(drop=True).rename_axis("neuron")
+    )
     for neuron in (0, 3, 17):
         alone = label_neurons(codes[:, [neuron]], labels)
-        pd.testing.assert_frame_equal(alone, table.iloc[[neuron]].reset_index(drop=True).rename_axis("neuron"))
+        pd.testing.assert_frame_equal(
+            alone, table.iloc[[neuron]].reset_index(drop=True).rename_axis("neuron")
+        )
 
 
 def test_auc_on_a_hand_computed_case() -> None:
@@ -194,7 +198,9 @@ def test_decade_profile_and_popularity_of_the_top_items() -> None:
     profile = decade_profile(ITEM_CODES, ITEMS["decade"], k=4)
     assert profile.columns.tolist() == ["≤1960s", "1980s", "1990s", "2000s", "unknown"]
     # n0: 1990s, 1980s, 1990s, ≤1960s.  n1: 1980s, ≤1960s, 2000s, 1990s.
-    np.testing.assert_allclose(profile.to_numpy(), [[0.25, 0.25, 0.5, 0.0, 0.0], [0.25, 0.25, 0.25, 0.25, 0.0]])
+    np.testing.assert_allclose(
+        profile.to_numpy(), [[0.25, 0.25, 0.5, 0.0, 0.0], [0.25, 0.25, 0.25, 0.25, 0.0]]
+    )
     dominant = dominant_decade(profile)
     assert dominant["decade"].tolist() == ["1990s", "≤1960s"]  # n1: a four-way tie → earliest
     np.testing.assert_allclose(dominant["decade_share"], [0.5, 0.25])
@@ -206,8 +212,17 @@ def test_neuron_table_reads_what_the_item_table_offers() -> None:
     labels = pd.DataFrame({"Action": [True, True, True, False, False, False, False]})
     full = neuron_table(ITEM_CODES, labels, ITEMS)
     assert full.columns.tolist() == [
-        "label", "count", "lift", "purity@10", "purity@20", "purity@50", "auc",
-        "decade", "decade_share", "popularity_rank@10", "popularity_rank@50",
+        "label",
+        "count",
+        "lift",
+        "purity@10",
+        "purity@20",
+        "purity@50",
+        "auc",
+        "decade",
+        "decade_share",
+        "popularity_rank@10",
+        "popularity_rank@50",
     ]
     # Depths beyond the 7 items read all of them: every neuron's top 10 is the whole catalogue,
     # so both get Action (3 of 7, lift 1) with purity 3/7 and the catalogue's mean rank 3.
@@ -221,8 +236,9 @@ def test_neuron_table_reads_what_the_item_table_offers() -> None:
     no_decades = neuron_table(ITEM_CODES, labels, ITEMS.drop(columns=["decade"]))
     assert "decade" not in no_decades and "popularity_rank@10" in no_decades
     labels_only = neuron_table(ITEM_CODES, labels)
-    pd.testing.assert_frame_equal(labels_only, full[["label", "count", "lift", "purity@10", "purity@20",
-                                                     "purity@50", "auc"]])
+    pd.testing.assert_frame_equal(
+        labels_only, full[["label", "count", "lift", "purity@10", "purity@20", "purity@50", "auc"]]
+    )
 
 
 def test_summary_counts_only_labelled_neurons() -> None:
@@ -241,31 +257,46 @@ def test_summary_counts_only_labelled_neurons() -> None:
 
 
 def test_landmark_neurons_pick_eras_outside_the_common_decade_and_the_most_popular() -> None:
-    table = pd.DataFrame({
-        "label": ["Drama", "Comedy", "Horror", "War", "Action"],
-        "decade": ["1990s", "1950s", "1980s", "1940s", "1970s"],
-        "decade_share": [0.95, 0.6, 0.8, 0.8, 0.3],
-        "popularity_rank@50": [900.0, 800.0, 120.0, 1500.0, 700.0],
-    })
+    table = pd.DataFrame(
+        {
+            "label": ["Drama", "Comedy", "Horror", "War", "Action"],
+            "decade": ["1990s", "1950s", "1980s", "1940s", "1970s"],
+            "decade_share": [0.95, 0.6, 0.8, 0.8, 0.3],
+            "popularity_rank@50": [900.0, 800.0, 120.0, 1500.0, 700.0],
+        }
+    )
     # #2 is the most popular, so it is named for that and not for its era; #0's 1990s marks no era.
     assert list(landmark_neurons(table, eras=2).items()) == [
-        ("#3 War, 1940s", 3), ("#1 Comedy, 1950s", 1), ("#2 Horror, most popular", 2),
+        ("#3 War, 1940s", 3),
+        ("#1 Comedy, 1950s", 1),
+        ("#2 Horror, most popular", 2),
     ]
 
 
 def test_result_keys_of_the_concept_readings() -> None:
-    table = pd.DataFrame({
-        "label": ["Horror", UNLABELLED], "purity@10": [1.0, np.nan], "purity@20": [0.95, np.nan],
-        "purity@50": [0.9, np.nan], "auc": [0.98, np.nan],
-    })
+    table = pd.DataFrame(
+        {
+            "label": ["Horror", UNLABELLED],
+            "purity@10": [1.0, np.nan],
+            "purity@20": [0.95, np.nan],
+            "purity@50": [0.9, np.nan],
+            "auc": [0.98, np.nan],
+        }
+    )
     assert neuron_result_values("ml1m.mf", table) == {
-        "ml1m.mf.neuron=0.label": "Horror", "ml1m.mf.neuron=0.purity@10": 1.0, "ml1m.mf.neuron=0.purity@20": 0.95,
-        "ml1m.mf.neuron=0.purity@50": 0.9, "ml1m.mf.neuron=0.auc": 0.98, "ml1m.mf.neuron=1.label": UNLABELLED,
+        "ml1m.mf.neuron=0.label": "Horror",
+        "ml1m.mf.neuron=0.purity@10": 1.0,
+        "ml1m.mf.neuron=0.purity@20": 0.95,
+        "ml1m.mf.neuron=0.purity@50": 0.9,
+        "ml1m.mf.neuron=0.auc": 0.98,
+        "ml1m.mf.neuron=1.label": UNLABELLED,
     }
     summary = {"neurons": 22, "labelled": 20, "median_purity@10": 0.8, "pure@10": 11, "median_auc": 0.68}
     assert summary_result_values("ml1m.mf.sae", summary) == {
-        "ml1m.mf.sae.purity@10.median": 0.8, "ml1m.mf.sae.auc.median": 0.68,
-        "ml1m.mf.sae.labelled": 20, "ml1m.mf.sae.pure@10": 11,
+        "ml1m.mf.sae.purity@10.median": 0.8,
+        "ml1m.mf.sae.auc.median": 0.68,
+        "ml1m.mf.sae.labelled": 20,
+        "ml1m.mf.sae.pure@10": 11,
     }
 
 
@@ -357,8 +388,19 @@ axes (with their negatives) leave two and one genres unnamed."""
 def planted_sae() -> tuple[Interactions, TrainedRecommender, TrainedSAE]:
     data = planted_dataset(SyntheticConfig(n_genres=GENRES)).interactions
     held_out = split(data)
-    config = RecommenderConfig("synthetic", "mf", dim=8, epochs=10, batch_size=64, optimizer="sgd", lr=0.05,
-                               l2=0.01, init_std=0.05, offset=1.0, monitor_users=50)
+    config = RecommenderConfig(
+        "synthetic",
+        "mf",
+        dim=8,
+        epochs=10,
+        batch_size=64,
+        optimizer="sgd",
+        lr=0.05,
+        l2=0.01,
+        init_std=0.05,
+        offset=1.0,
+        monitor_users=50,
+    )
     mf = train_recommender(config, data, held_out, progress=False)
     trained = train_sae(paper_sae(mf.config), mf.model, held_out, progress=False, compiled=False)
     return data, mf, trained
@@ -367,8 +409,12 @@ def planted_sae() -> tuple[Interactions, TrainedRecommender, TrainedSAE]:
 def genre_purity(table: pd.DataFrame, genres: list[str]) -> np.ndarray:
     """Per genre, the best purity@K among the neurons labelled with it; 0 where none is."""
     column = table[f"purity@{PLANTED_K}"]
-    return np.array([column[table["label"] == genre].max() if (table["label"] == genre).any() else 0.0
-                     for genre in genres])
+    return np.array(
+        [
+            column[table["label"] == genre].max() if (table["label"] == genre).any() else 0.0
+            for genre in genres
+        ]
+    )
 
 
 def test_trained_sae_names_every_planted_genre_and_the_baselines_do_not(planted_sae) -> None:

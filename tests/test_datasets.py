@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from recsae import datasets
-from recsae.datasets import DataFormatError, LASTFM_STOP_TAGS, load, read_table
+from recsae.datasets import LASTFM_STOP_TAGS, DataFormatError, load, read_table
 from recsae.sources import DATA_DIR_ENV
 
 
@@ -80,8 +80,9 @@ def _ml1m_without_ratings(data_dir: Path, tmp_path: Path) -> Path:
     return folder
 
 
-def test_both_ml1m_ratings_forms_give_the_same_matrix(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
-                                                     data_dir: Path) -> None:
+def test_both_ml1m_ratings_forms_give_the_same_matrix(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, data_dir: Path
+) -> None:
     folder = _ml1m_without_ratings(data_dir, tmp_path)
     lines = gzip.decompress((data_dir / "ml-1m" / "ratings_no_timestamps.dat.gz").read_bytes()).splitlines()
     (folder / "ratings.dat").write_bytes(b"".join(line + b"::978300760\n" for line in lines))
@@ -93,16 +94,23 @@ def test_both_ml1m_ratings_forms_give_the_same_matrix(monkeypatch: pytest.Monkey
     assert np.array_equal(four_fields.pair_items, three_fields.pair_items)
 
 
-def test_malformed_ratings_line_names_file_and_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
-                                                   data_dir: Path) -> None:
+def test_malformed_ratings_line_names_file_and_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, data_dir: Path
+) -> None:
     folder = _ml1m_without_ratings(data_dir, tmp_path)
-    (folder / "ratings.dat").write_text("1::1193::5::978300760\n1::661::3::978302109\n1::oops::3::978301968\n")
+    (folder / "ratings.dat").write_text(
+        "1::1193::5::978300760\n1::661::3::978302109\n1::oops::3::978301968\n"
+    )
     monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path))
-    with pytest.raises(DataFormatError, match=r"ratings.dat, line 3: expected 4 fields .* got '1::oops::3::978301968'"):
+    with pytest.raises(
+        DataFormatError, match=r"ratings.dat, line 3: expected 4 fields .* got '1::oops::3::978301968'"
+    ):
         load("ml-1m")
 
 
-def test_truncated_ratings_file_is_refused(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, data_dir: Path) -> None:
+def test_truncated_ratings_file_is_refused(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, data_dir: Path
+) -> None:
     folder = _ml1m_without_ratings(data_dir, tmp_path)
     (folder / "ratings.dat").write_text("1::1193::5::978300760\n1::661::3::978302109\n")
     monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path))

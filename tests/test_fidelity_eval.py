@@ -45,7 +45,9 @@ class MeanSAE(nn.Module):
         return SAEOutput(codes, codes, None, (x.mean(dim=0).expand_as(x),))
 
 
-def test_exact_reconstruction_gives_perfect_fidelity(planted, held_out: Split, trained: TrainedRecommender) -> None:
+def test_exact_reconstruction_gives_perfect_fidelity(
+    planted, held_out: Split, trained: TrainedRecommender
+) -> None:
     result = fidelity(trained.model, exact_sae(dim_of(trained)), held_out, planted.interactions.matrix())
     assert result["rbo"] == pytest.approx(1 - 0.9**30, abs=1e-12)
     assert result["rbo_ext"] == pytest.approx(1.0, abs=1e-12)
@@ -70,7 +72,9 @@ def test_interacted_items_are_masked_in_both_lists(held_out: Split, trained: Tra
     # and RBO_ext exceeds the truncated RBO by exactly 0.9^30.
     seen = np.ones((held_out.n_users, held_out.n_items), dtype=np.float32)
     seen[:, :30] = 0.0
-    imperfect = build_sae(SAEConfig(input_dim=dim_of(trained), width=12, form="mf")).eval().requires_grad_(False)
+    imperfect = (
+        build_sae(SAEConfig(input_dim=dim_of(trained), width=12, form="mf")).eval().requires_grad_(False)
+    )
     result = fidelity(trained.model, imperfect, held_out, sp.csr_matrix(seen))
     assert result["rbo_ext"] - result["rbo"] == pytest.approx(0.9**30, abs=1e-12)
     assert result["kendall_tau"] < 1.0
@@ -81,9 +85,13 @@ def test_without_a_mask_seen_items_stay_in_the_lists(held_out: Split, trained: T
     # lists range over the whole catalogue, so the agreement at depth 30 is no longer forced.
     seen = np.ones((held_out.n_users, held_out.n_items), dtype=np.float32)
     seen[:, :30] = 0.0
-    imperfect = build_sae(SAEConfig(input_dim=dim_of(trained), width=12, form="mf")).eval().requires_grad_(False)
+    imperfect = (
+        build_sae(SAEConfig(input_dim=dim_of(trained), width=12, form="mf")).eval().requires_grad_(False)
+    )
     masked = fidelity(trained.model, imperfect, held_out, sp.csr_matrix(seen))
     unmasked = fidelity(trained.model, imperfect, held_out, None)
     assert unmasked["rbo_ext"] - unmasked["rbo"] < masked["rbo_ext"] - masked["rbo"]
     assert unmasked["ndcg@10_original"] == masked["ndcg@10_original"]  # NDCG masks training items either way
-    assert fidelity(trained.model, exact_sae(dim_of(trained)), held_out, None)["rbo_ext"] == pytest.approx(1.0)
+    assert fidelity(trained.model, exact_sae(dim_of(trained)), held_out, None)["rbo_ext"] == pytest.approx(
+        1.0
+    )

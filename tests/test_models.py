@@ -11,8 +11,15 @@ import torch
 from recsae.metrics import popularity_scores, ranking_metrics
 from recsae.models import MatrixFactorization, NeuralCF, score_all
 from recsae.split import split
-from recsae.training import (RecommenderConfig, _batch_loss, build_model, mf_sgd_step, paper_mf, paper_ncf,
-                             train_recommender)
+from recsae.training import (
+    RecommenderConfig,
+    _batch_loss,
+    build_model,
+    mf_sgd_step,
+    paper_mf,
+    paper_ncf,
+    train_recommender,
+)
 
 
 def _models() -> list[torch.nn.Module]:
@@ -29,8 +36,12 @@ def test_logit_matrix_equals_pair_logits_on_every_pair(model: torch.nn.Module) -
     users, items = torch.arange(7), torch.arange(5)
     matrix = model.logit_matrix(model.user_vectors, model.item_vectors, users, items)
     pair_users, pair_items = torch.meshgrid(users, items, indexing="ij")
-    pairs = model.pair_logits(model.user_vectors[pair_users.ravel()], model.item_vectors[pair_items.ravel()],
-                              pair_users.ravel(), pair_items.ravel())
+    pairs = model.pair_logits(
+        model.user_vectors[pair_users.ravel()],
+        model.item_vectors[pair_items.ravel()],
+        pair_users.ravel(),
+        pair_items.ravel(),
+    )
     torch.testing.assert_close(matrix, pairs.reshape(7, 5))
     torch.testing.assert_close(score_all(model, chunk_size=3), matrix.detach())
 
@@ -65,16 +76,42 @@ def test_unknown_model_and_optimizer_are_refused() -> None:
 
 def _tiny():
     from recsae.synthetic import SyntheticConfig, planted_dataset
+
     data = planted_dataset(SyntheticConfig(n_users=60, n_items=40, interactions_per_user=10)).interactions
     return data, split(data)
 
 
-@pytest.mark.parametrize("config", [
-    RecommenderConfig("synthetic", "mf", dim=8, epochs=12, batch_size=64, optimizer="sgd", lr=0.05, l2=0.01,
-                      init_std=0.05, offset=1.0, monitor_users=100),
-    RecommenderConfig("synthetic", "ncf", dim=8, epochs=12, batch_size=64, optimizer="adam", lr=3e-3, l2=0.0,
-                      init_std=0.1, monitor_users=100),
-], ids=["mf", "ncf"])
+@pytest.mark.parametrize(
+    "config",
+    [
+        RecommenderConfig(
+            "synthetic",
+            "mf",
+            dim=8,
+            epochs=12,
+            batch_size=64,
+            optimizer="sgd",
+            lr=0.05,
+            l2=0.01,
+            init_std=0.05,
+            offset=1.0,
+            monitor_users=100,
+        ),
+        RecommenderConfig(
+            "synthetic",
+            "ncf",
+            dim=8,
+            epochs=12,
+            batch_size=64,
+            optimizer="adam",
+            lr=3e-3,
+            l2=0.0,
+            init_std=0.1,
+            monitor_users=100,
+        ),
+    ],
+    ids=["mf", "ncf"],
+)
 def test_training_learns_the_planted_preferences(planted, config: RecommenderConfig) -> None:
     data = planted.interactions
     held = split(data)
@@ -83,16 +120,27 @@ def test_training_learns_the_planted_preferences(planted, config: RecommenderCon
     assert [row["epoch"] for row in trained.history] == list(range(1, 13))
     assert trained.history[-1]["bce"] < trained.history[0]["bce"]
     ours = ranking_metrics(score_all(trained.model), held.test_positives, held.train_matrix())
-    baseline = ranking_metrics(popularity_scores(held.train_popularity(), data.n_users), held.test_positives,
-                               held.train_matrix())
+    baseline = ranking_metrics(
+        popularity_scores(held.train_popularity(), data.n_users), held.test_positives, held.train_matrix()
+    )
     assert ours["ndcg@10"] > 1.5 * baseline["ndcg@10"]
 
 
 def test_training_is_reproducible(planted) -> None:
     data = planted.interactions
     held = split(data)
-    config = RecommenderConfig("synthetic", "ncf", dim=4, epochs=2, batch_size=128, optimizer="adam", lr=1e-3,
-                               l2=0.0, init_std=0.1, monitor_users=50)
+    config = RecommenderConfig(
+        "synthetic",
+        "ncf",
+        dim=4,
+        epochs=2,
+        batch_size=128,
+        optimizer="adam",
+        lr=1e-3,
+        l2=0.0,
+        init_std=0.1,
+        monitor_users=50,
+    )
     first = train_recommender(config, data, held, progress=False)
     second = train_recommender(config, data, held, progress=False)
     assert first.history == second.history

@@ -71,7 +71,9 @@ def test_invariant_to_code_and_embedding_scales() -> None:
 
 def test_items_along_one_direction_score_one() -> None:
     embeddings = np.outer(np.arange(1.0, 41.0), [1.0, -2.0, 0.5])
-    assert monosemanticity(np.random.default_rng(2).exponential(size=(40, 3)), embeddings).mean == pytest.approx(1.0)
+    assert monosemanticity(
+        np.random.default_rng(2).exponential(size=(40, 3)), embeddings
+    ).mean == pytest.approx(1.0)
 
 
 def test_mismatched_shapes_are_refused() -> None:

@@ -16,8 +16,18 @@ from recsae.split import split
 from recsae.synthetic import SyntheticConfig, planted_dataset
 from recsae.training import RecommenderConfig, paper_mf, recommender, train_recommender
 
-NCF = RecommenderConfig("synthetic", "ncf", dim=8, epochs=1, batch_size=128, optimizer="adam", lr=3e-3, l2=0.0,
-                        init_std=0.05, monitor_users=50)
+NCF = RecommenderConfig(
+    "synthetic",
+    "ncf",
+    dim=8,
+    epochs=1,
+    batch_size=128,
+    optimizer="adam",
+    lr=3e-3,
+    l2=0.0,
+    init_std=0.05,
+    monitor_users=50,
+)
 
 
 @pytest.fixture
@@ -32,7 +42,9 @@ def float64() -> Iterator[None]:
 
 
 def _data(n_users: int, per_user: int):
-    data = planted_dataset(SyntheticConfig(n_users=n_users, n_items=400, interactions_per_user=per_user)).interactions
+    data = planted_dataset(
+        SyntheticConfig(n_users=n_users, n_items=400, interactions_per_user=per_user)
+    ).interactions
     return data, split(data)
 
 
@@ -55,13 +67,15 @@ def test_each_member_follows_its_own_training_alone(float64: None, compiled: boo
 
 def test_float32_members_agree_with_training_alone_over_the_first_steps() -> None:
     data, held_out = _data(200, 10)  # 32 steps
-    member, = train_recommender_ensemble([NCF], data, held_out, progress=False, compiled=False)
+    (member,) = train_recommender_ensemble([NCF], data, held_out, progress=False, compiled=False)
     assert _largest_gap(member.model, train_recommender(NCF, data, held_out, progress=False).model) < 1e-5
 
 
 def test_members_hold_only_their_own_weights() -> None:
     data, held_out = _data(60, 10)
-    members = train_recommender_ensemble([NCF, replace(NCF, seed=1)], data, held_out, progress=False, compiled=False)
+    members = train_recommender_ensemble(
+        [NCF, replace(NCF, seed=1)], data, held_out, progress=False, compiled=False
+    )
     vectors = members[0].model.user_vectors
     assert vectors.untyped_storage().nbytes() == vectors.numel() * vectors.element_size()
     assert not any(p.requires_grad for member in members for p in member.model.parameters())
@@ -71,7 +85,10 @@ def test_members_hold_only_their_own_weights() -> None:
     ("configs", "message"),
     [
         ([], "An ensemble needs at least one recommender config."),
-        ([replace(paper_mf(), dataset="synthetic")], "Only NCF recommenders trained with Adam train as an ensemble"),
+        (
+            [replace(paper_mf(), dataset="synthetic")],
+            "Only NCF recommenders trained with Adam train as an ensemble",
+        ),
         ([NCF, replace(NCF, seed=1, lr=1e-2)], "Recommenders of one ensemble may differ in their seed only."),
         ([NCF, NCF], "Each member of an ensemble needs its own seed."),
     ],

@@ -8,6 +8,7 @@ import torch
 from torch import Tensor, nn
 
 from recsae import sae_step
+from recsae.compiled_step import STEPS_PER_CALL
 from recsae.sae import (
     PAPER_CONFIGS,
     SAEConfig,
@@ -19,7 +20,6 @@ from recsae.sae import (
     prediction_loss,
     total_loss,
 )
-from recsae.compiled_step import STEPS_PER_CALL
 from recsae.sae_step import AdamTrainer, blocks
 
 N_USERS, N_ITEMS, DIM = 12, 15, 6
@@ -42,7 +42,9 @@ class TinyRecommender(nn.Module):
         dot = (user_vectors * item_vectors).sum(-1)
         return mlp + dot + self.user_bias[users] + self.item_bias[items]
 
-    def logit_matrix(self, user_vectors: Tensor, item_vectors: Tensor, users: Tensor, items: Tensor) -> Tensor:
+    def logit_matrix(
+        self, user_vectors: Tensor, item_vectors: Tensor, users: Tensor, items: Tensor
+    ) -> Tensor:
         n_users, n_items = len(users), len(items)
         return self.pair_logits(
             user_vectors[:, None].expand(-1, n_items, -1),
@@ -69,10 +71,14 @@ def test_kl_sparsity_hand_computed() -> None:
     codes = torch.tensor([[0.0, 0.2, 0.0, 3.0], [0.1, 0.0, 0.0, 1.0]], dtype=torch.float64)
     # Batch means (0.05, 0.1, 0, 2) are clamped to (0.05, 0.1, 1e-6, 1 − 1e-6); ρ = 0.05, ε = 1e-6.
     expected = (
-        0.05 * math.log(0.050001 / 0.050001) + 0.95 * math.log(0.950001 / 0.950001)  # ρ̂ = ρ: 0
-        + 0.05 * math.log(0.050001 / 0.100001) + 0.95 * math.log(0.950001 / 0.900001)
-        + 0.05 * math.log(0.050001 / 0.000002) + 0.95 * math.log(0.950001 / 1.0)
-        + 0.05 * math.log(0.050001 / 1.0) + 0.95 * math.log(0.950001 / 0.000002)
+        0.05 * math.log(0.050001 / 0.050001)
+        + 0.95 * math.log(0.950001 / 0.950001)  # ρ̂ = ρ: 0
+        + 0.05 * math.log(0.050001 / 0.100001)
+        + 0.95 * math.log(0.950001 / 0.900001)
+        + 0.05 * math.log(0.050001 / 0.000002)
+        + 0.95 * math.log(0.950001 / 1.0)
+        + 0.05 * math.log(0.050001 / 1.0)
+        + 0.95 * math.log(0.950001 / 0.000002)
     )
     assert kl_sparsity(codes, rho=0.05).item() == pytest.approx(expected, rel=1e-9)
 
@@ -99,7 +105,9 @@ def test_soft_bce_prediction_loss_is_stationary_on_exact_reconstructions(batch) 
     users, items, user_vectors, item_vectors = batch
     user_copy = user_vectors.clone().requires_grad_()
     item_copy = item_vectors.clone().requires_grad_()
-    loss = prediction_loss(TinyRecommender(), users, items, user_vectors, item_vectors, user_copy, item_copy, "bce")
+    loss = prediction_loss(
+        TinyRecommender(), users, items, user_vectors, item_vectors, user_copy, item_copy, "bce"
+    )
     loss.backward()
     assert user_copy.grad.abs().max().item() < 1e-7
     assert item_copy.grad.abs().max().item() < 1e-7
@@ -107,13 +115,21 @@ def test_soft_bce_prediction_loss_is_stationary_on_exact_reconstructions(batch) 
 
 @pytest.mark.parametrize("sae_form", ["mf", "ncf"])
 @pytest.mark.parametrize("prediction", ["cross", "pairs", "bce"])
-def test_prediction_gradient_reaches_the_sae_and_not_the_recommender(sae_form: str, prediction: str, batch) -> None:
+def test_prediction_gradient_reaches_the_sae_and_not_the_recommender(
+    sae_form: str, prediction: str, batch
+) -> None:
     users, items, user_vectors, item_vectors = batch
     model = TinyRecommender()
     sae = build_sae(small_config(form=sae_form))
     loss = prediction_loss(
-        model, users, items, user_vectors, item_vectors,
-        sae(user_vectors).reconstruction, sae(item_vectors).reconstruction, prediction,
+        model,
+        users,
+        items,
+        user_vectors,
+        item_vectors,
+        sae(user_vectors).reconstruction,
+        sae(item_vectors).reconstruction,
+        prediction,
     )
     loss.backward()
     assert all(p.grad is None for p in model.parameters())
@@ -203,7 +219,9 @@ def test_topk_keeps_exactly_k_latents() -> None:
     codes, _ = sae.encode(x)
     pre, _ = sae.pre_activations(x)
     assert ((codes != 0).sum(dim=-1) == 3).all()
-    assert torch.equal((codes != 0), torch.zeros_like(codes, dtype=torch.bool).scatter(-1, pre.topk(3).indices, True))
+    assert torch.equal(
+        (codes != 0), torch.zeros_like(codes, dtype=torch.bool).scatter(-1, pre.topk(3).indices, True)
+    )
 
 
 def test_record_activity_counts_steps_without_firing() -> None:
@@ -250,16 +268,23 @@ def _tables() -> tuple[Tensor, Tensor]:
 
 def _block(rows: int, size: int, seed: int) -> tuple[Tensor, Tensor]:
     gen = torch.Generator().manual_seed(seed)
-    return torch.randint(0, N_USERS, (rows, size), generator=gen), torch.randint(0, N_ITEMS, (rows, size), generator=gen)
+    return torch.randint(0, N_USERS, (rows, size), generator=gen), torch.randint(
+        0, N_ITEMS, (rows, size), generator=gen
+    )
 
 
 def _trainer(config: SAEConfig, compiled: bool, batch_size: int = 9) -> AdamTrainer:
-    return AdamTrainer(build_sae(config), TinyRecommender(), _tables(), lambda x: x, 0.01, batch_size, compiled)
+    return AdamTrainer(
+        build_sae(config), TinyRecommender(), _tables(), lambda x: x, 0.01, batch_size, compiled
+    )
 
 
 @pytest.mark.parametrize(
     "changes",
-    [dict(form="mf", prediction="cross"), dict(form="ncf", prediction="pairs", sparsity="topk", k=2, aux_k=3, dead_steps=1)],
+    [
+        dict(form="mf", prediction="cross"),
+        dict(form="ncf", prediction="pairs", sparsity="topk", k=2, aux_k=3, dead_steps=1),
+    ],
 )
 def test_eager_step_equals_autograd_with_torch_adam(changes: dict) -> None:
     config = small_config(lambda_l1=0.1, **changes)
@@ -277,12 +302,16 @@ def test_eager_step_equals_autograd_with_torch_adam(changes: dict) -> None:
     user_table, item_table = _tables()
     expected_sums = torch.zeros(4)
     for batch_users, batch_items in zip(users, items):
-        terms = total_loss(reference, model, batch_users, batch_items, user_table[batch_users], item_table[batch_items])
+        terms = total_loss(
+            reference, model, batch_users, batch_items, user_table[batch_users], item_table[batch_items]
+        )
         optimizer.zero_grad()
         terms.total.backward()
         optimizer.step()
         reference.record_activity(terms.user_codes, terms.item_codes)
-        expected_sums += torch.stack([terms.total, terms.embedding, terms.prediction, terms.sparsity]).detach()
+        expected_sums += torch.stack(
+            [terms.total, terms.embedding, terms.prediction, terms.sparsity]
+        ).detach()
     torch.testing.assert_close(sums, expected_sums)
     for (name, value), expected in zip(trainer.sae.state_dict().items(), reference.state_dict().values()):
         torch.testing.assert_close(value, expected, msg=name)
@@ -300,16 +329,20 @@ def test_compiled_step_equals_the_eager_step() -> None:
         torch.testing.assert_close(value, expected)
 
 
-@pytest.mark.parametrize(("raised", "expected", "message"), [
-    (OSError("no C++ compiler"), RuntimeError, "set RECSAE_COMPILE=0"),
-    (ValueError("a bug in the step"), ValueError, "a bug in the step"),
-])
+@pytest.mark.parametrize(
+    ("raised", "expected", "message"),
+    [
+        (OSError("no C++ compiler"), RuntimeError, "set RECSAE_COMPILE=0"),
+        (ValueError("a bug in the step"), ValueError, "a bug in the step"),
+    ],
+)
 def test_only_compiler_failures_suggest_training_eagerly(
     monkeypatch: pytest.MonkeyPatch, raised: Exception, expected: type[Exception], message: str
 ) -> None:
     def failing_compile(function, **options):
         def fail(*args):
             raise raised
+
         return fail
 
     monkeypatch.setattr(sae_step.torch, "compile", failing_compile)

@@ -15,11 +15,11 @@ from recsae import sae_ensemble, sae_step
 from recsae.models import MatrixFactorization, freeze
 from recsae.sae import SAEConfig, advance_activity_clock, build_sae, prediction_loss
 from recsae.sae_ensemble import (
-    saes,
     EnsembleTrainer,
     ensemble_blocks,
     ensemble_groups,
     mf_cross_prediction_loss,
+    saes,
     train_sae_ensemble,
 )
 from recsae.sae_step import AdamTrainer, blocks
@@ -82,8 +82,10 @@ def assert_member_follows_its_solo_run(
                 torch.testing.assert_close(expected, value, rtol=RTOL, atol=ATOL, msg=name)
             else:
                 assert torch.equal(expected, value), name
-        for moments, alone_moments in ((ensemble.adam.exp_avg, alone.adam.exp_avg),
-                                       (ensemble.adam.exp_avg_sq, alone.adam.exp_avg_sq)):
+        for moments, alone_moments in (
+            (ensemble.adam.exp_avg, alone.adam.exp_avg),
+            (ensemble.adam.exp_avg_sq, alone.adam.exp_avg_sq),
+        ):
             for name, value in alone_moments.items():
                 # Moments of dead or barely used latents are near zero: tolerance from the tensor's scale.
                 scale = value.abs().max().item()
@@ -101,7 +103,9 @@ def test_member_follows_its_solo_run_eagerly(
     # MF pairs with the MF-form SAE and the cross-product L_pred (Gram form), NCF with the
     # NCF form and L_pred on matched pairs: paper_sae's choice.
     assert_member_follows_its_solo_run(
-        planted_recommender, planted_split, _member_configs(planted_recommender, **VARIANTS[variant]),
+        planted_recommender,
+        planted_split,
+        _member_configs(planted_recommender, **VARIANTS[variant]),
         compiled=False,
     )
 
@@ -161,8 +165,16 @@ def test_gram_form_equals_the_direct_cross_product_loss(error: float) -> None:
     direct = prediction_loss(*arguments, user_hat, item_hat, "cross")
     direct_grads = torch.autograd.grad(direct, (user_hat, item_hat))
     # The exact value: the direct form in float64, where the biases add no rounding that matters.
-    exact = prediction_loss(model.double(), users, items, user_vectors.double(), item_vectors.double(),
-                            user_hat.double(), item_hat.double(), "cross")
+    exact = prediction_loss(
+        model.double(),
+        users,
+        items,
+        user_vectors.double(),
+        item_vectors.double(),
+        user_hat.double(),
+        item_hat.double(),
+        "cross",
+    )
     model.float()
     torch.testing.assert_close(gram.double(), exact, rtol=1e-5, atol=0)
     torch.testing.assert_close(direct, gram, rtol=1e-3 if error < 1e-3 else 1e-5, atol=0)
@@ -199,8 +211,13 @@ def test_runs_group_by_what_shapes_the_step(planted_recommender: TrainedRecommen
     ]
     assert ensemble_groups(runs) == [[0, 1, 3], [2], [4], [5], [6], [7]]
     with pytest.raises(ValueError, match="split the runs with ensemble_groups"):
-        EnsembleTrainer([run.sae, runs[2].sae], planted_recommender.model,
-                        embedding_tables(planted_recommender.model), lambda x: x, compiled=False)
+        EnsembleTrainer(
+            [run.sae, runs[2].sae],
+            planted_recommender.model,
+            embedding_tables(planted_recommender.model),
+            lambda x: x,
+            compiled=False,
+        )
 
 
 # The epoch loop is the same for both recommenders; MF also takes the Gram form.
@@ -264,7 +281,9 @@ def test_cache_trains_only_missing_members_and_finds_each_by_its_run(
     trained = saes(runs, progress=False)
     assert calls == [[1.0, 5.0]]  # β = 0 came from the cache
     assert torch.equal(trained[0].sae.weight, first.sae.weight)
-    assert torch.equal(sae(runs[2], progress=False).sae.weight, trained[2].sae.weight)  # found by its run alone
+    assert torch.equal(
+        sae(runs[2], progress=False).sae.weight, trained[2].sae.weight
+    )  # found by its run alone
     assert saes(runs, progress=False)[1].history == trained[1].history and calls == [[1.0, 5.0]]
     with pytest.raises(ValueError, match="takes runs that explain one recommender"):
         saes([base, replace(base, recommender=replace(config, seed=1))])

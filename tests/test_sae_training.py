@@ -39,8 +39,17 @@ PURITY_BOUND = 0.925
 ≥ 0.95 on their worst genre, and random initialisations with seeds 0–19 at most 0.90."""
 
 HISTORY_KEYS = {
-    "epoch", "loss", "loss_emb", "loss_pred", "loss_sparsity", "l0_users", "l0_items",
-    "dead_fraction", "explained_variance_users", "explained_variance_items", "score_mse",
+    "epoch",
+    "loss",
+    "loss_emb",
+    "loss_pred",
+    "loss_sparsity",
+    "l0_users",
+    "l0_items",
+    "dead_fraction",
+    "explained_variance_users",
+    "explained_variance_items",
+    "score_mse",
 }
 
 
@@ -56,8 +65,19 @@ def held_out(data: Interactions) -> Split:
 
 @pytest.fixture(scope="module")
 def mf(data: Interactions, held_out: Split) -> TrainedRecommender:
-    config = RecommenderConfig("synthetic", "mf", dim=8, epochs=10, batch_size=64, optimizer="sgd", lr=0.05,
-                               l2=0.01, init_std=0.05, offset=1.0, monitor_users=50)
+    config = RecommenderConfig(
+        "synthetic",
+        "mf",
+        dim=8,
+        epochs=10,
+        batch_size=64,
+        optimizer="sgd",
+        lr=0.05,
+        l2=0.01,
+        init_std=0.05,
+        offset=1.0,
+        monitor_users=50,
+    )
     return train_recommender(config, data, held_out, progress=False)
 
 
@@ -85,10 +105,24 @@ def genre_purity(autoencoder: torch.nn.Module, mf: TrainedRecommender, labels: n
 def test_paper_sae_follows_the_official_weights() -> None:
     mf_run, ncf_run = paper_sae(paper_mf("ml-1m")), paper_sae(ncf("ml-1m"))
     mf_sae, ncf_sae = mf_run.sae, ncf_run.sae
-    assert (mf_sae.form, mf_sae.width, mf_sae.alpha, mf_sae.beta, mf_sae.lambda_kl, mf_sae.rho,
-            mf_sae.prediction) == ("mf", 22, 0.1, 1.0, 0.01, 0.05, "cross")
-    assert (ncf_sae.form, ncf_sae.width, ncf_sae.alpha, ncf_sae.beta, ncf_sae.lambda_kl, ncf_sae.rho,
-            ncf_sae.prediction) == ("ncf", 22, 2.0, 10.0, 0.07, 0.05, "pairs")
+    assert (
+        mf_sae.form,
+        mf_sae.width,
+        mf_sae.alpha,
+        mf_sae.beta,
+        mf_sae.lambda_kl,
+        mf_sae.rho,
+        mf_sae.prediction,
+    ) == ("mf", 22, 0.1, 1.0, 0.01, 0.05, "cross")
+    assert (
+        ncf_sae.form,
+        ncf_sae.width,
+        ncf_sae.alpha,
+        ncf_sae.beta,
+        ncf_sae.lambda_kl,
+        ncf_sae.rho,
+        ncf_sae.prediction,
+    ) == ("ncf", 22, 2.0, 10.0, 0.07, 0.05, "pairs")
     for run in (mf_run, ncf_run):
         assert (run.sae.epochs, run.sae.lr, run.sae.batch_size, run.sae.input_dim) == (18, 1e-3, 256, 20)
         assert run.input_scaling == "raw"
@@ -104,7 +138,9 @@ def test_run_config_refuses_unknown_scaling_and_mismatched_sizes() -> None:
         replace(run, sae=replace(run.sae, input_dim=8))
 
 
-def test_stream_is_the_sae_train_users_positives_and_fresh_negatives(data: Interactions, held_out: Split) -> None:
+def test_stream_is_the_sae_train_users_positives_and_fresh_negatives(
+    data: Interactions, held_out: Split
+) -> None:
     forbidden = forbidden_training_negatives(held_out)
     users, items = (t.numpy() for t in sae_training_stream(held_out, forbidden, np.random.default_rng(0)))
     assert not np.isin(users, held_out.sae_test_users).any()
@@ -171,7 +207,9 @@ def test_batch_minmax_scales_training_batches_only(
         return original_loss(autoencoder, model, users, items, user_vectors, item_vectors, weights)
 
     monkeypatch.setattr(sae_step, "total_loss", recording_loss)
-    result = train_sae(run_for(mf, "batch-minmax", epochs=1), mf.model, held_out, progress=False, compiled=False)
+    result = train_sae(
+        run_for(mf, "batch-minmax", epochs=1), mf.model, held_out, progress=False, compiled=False
+    )
     for _, user_vectors, item_vectors in seen[:-1]:  # the last batch may be too short to span
         for vectors in (user_vectors, item_vectors):
             torch.testing.assert_close(vectors.amin(dim=0), torch.zeros(8))

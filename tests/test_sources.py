@@ -61,7 +61,9 @@ def test_both_ratings_forms_are_accepted_but_one_is_required(
         locate("ml-1m")
 
 
-def test_checksum_mismatch_says_what_to_do(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, data_dir: Path) -> None:
+def test_checksum_mismatch_says_what_to_do(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, data_dir: Path
+) -> None:
     copy = _copy_dataset(data_dir, tmp_path, "ml-100k")
     with (copy / "u.user").open("ab") as handle:
         handle.write(b"944|30|M|other|00000\n")
@@ -78,6 +80,7 @@ def test_verified_files_have_a_stable_fingerprint(monkeypatch: pytest.MonkeyPatc
 
 
 # --- the download path, against an archive served on the loopback interface -------------
+
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
@@ -109,11 +112,16 @@ def _register(monkeypatch: pytest.MonkeyPatch, url: str, archive_hash: str, sha2
     monkeypatch.delenv(DATA_DIR_ENV, raising=False)
 
 
-FILES = {"u.data": b"1\t1\t5\t0\n", "u.item": b"1|A (1995)|||x" + b"|0" * 19 + b"\n", "u.user": b"1|20|F|x|0\n"}
+FILES = {
+    "u.data": b"1\t1\t5\t0\n",
+    "u.item": b"1|A (1995)|||x" + b"|0" * 19 + b"\n",
+    "u.user": b"1|20|F|x|0\n",
+}
 
 
-def test_download_verify_and_unpack(monkeypatch: pytest.MonkeyPatch, served: tuple[str, Path],
-                                    isolated_cache: Path) -> None:
+def test_download_verify_and_unpack(
+    monkeypatch: pytest.MonkeyPatch, served: tuple[str, Path], isolated_cache: Path
+) -> None:
     base, root = served
     archive_hash = _fake_archive(root / "ml-100k.zip", "ml-100k", FILES)
     digests = {name: hashlib.sha256(content).hexdigest() for name, content in FILES.items()}
@@ -124,8 +132,9 @@ def test_download_verify_and_unpack(monkeypatch: pytest.MonkeyPatch, served: tup
     assert not [p for p in files.folder.parent.iterdir() if p.name.startswith(".unpack-")]
 
 
-def test_download_with_wrong_checksum_is_discarded(monkeypatch: pytest.MonkeyPatch, served: tuple[str, Path],
-                                                  isolated_cache: Path) -> None:
+def test_download_with_wrong_checksum_is_discarded(
+    monkeypatch: pytest.MonkeyPatch, served: tuple[str, Path], isolated_cache: Path
+) -> None:
     base, root = served
     _fake_archive(root / "ml-100k.zip", "ml-100k", FILES)
     _register(monkeypatch, f"{base}/ml-100k.zip", "sha256:" + "0" * 64, {})
@@ -136,8 +145,9 @@ def test_download_with_wrong_checksum_is_discarded(monkeypatch: pytest.MonkeyPat
     assert not (downloads / "ml-100k.zip").exists()
 
 
-def test_unreachable_download_explains_the_offline_route(monkeypatch: pytest.MonkeyPatch,
-                                                        served: tuple[str, Path]) -> None:
+def test_unreachable_download_explains_the_offline_route(
+    monkeypatch: pytest.MonkeyPatch, served: tuple[str, Path]
+) -> None:
     base, _ = served
     _register(monkeypatch, f"{base}/missing.zip", "sha256:" + "0" * 64, {})
     with pytest.raises(DataSourceError, match=f"Could not download .* set {DATA_DIR_ENV} to it"):

@@ -55,7 +55,9 @@ def test_training_negatives_avoid_positives_and_held_out_negatives(planted) -> N
     rng = np.random.default_rng(0)
     negatives = sample_negatives(held.train_users, data.n_items, forbidden, rng)
     assert not np.isin(pair_keys(held.train_users, negatives, data.n_items), forbidden).any()
-    held_out_negative_keys = pair_keys(np.repeat(np.arange(data.n_users), 5), held.test_negatives.ravel(), data.n_items)
+    held_out_negative_keys = pair_keys(
+        np.repeat(np.arange(data.n_users), 5), held.test_negatives.ravel(), data.n_items
+    )
     assert np.isin(held_out_negative_keys, forbidden).all()
 
 
@@ -77,7 +79,11 @@ def test_distinct_draws_per_user() -> None:
 
 def test_impossible_negative_requests_fail_instead_of_looping() -> None:
     forbidden = np.array([0, 1, 2, 3])  # user 0 has interacted with all 4 items
-    with pytest.raises(ValueError, match="User 0 needs 1 negative item.s. but only 0 of the 4 items are allowed"):
+    with pytest.raises(
+        ValueError, match="User 0 needs 1 negative item.s. but only 0 of the 4 items are allowed"
+    ):
         sample_negatives(np.array([0, 0]), 4, forbidden, np.random.default_rng(0))
     with pytest.raises(ValueError, match="User 1 needs 3 negative"):
-        sample_negatives(np.array([1, 1, 1]), 4, np.array([4, 5]), np.random.default_rng(0), distinct_per_user=True)
+        sample_negatives(
+            np.array([1, 1, 1]), 4, np.array([4, 5]), np.random.default_rng(0), distinct_per_user=True
+        )

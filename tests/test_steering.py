@@ -24,12 +24,12 @@ from recsae.steering import (
     dose_response,
     edit_codes,
     group_ndcg,
+    item_ranks,
     label_shares,
     level_name,
     levels_of,
     neuron_scale,
     official_promotion_success,
-    item_ranks,
     per_user_shares,
     promoted_scores,
     promotion_dose_response,
@@ -116,7 +116,9 @@ def test_an_edit_that_changes_nothing_is_the_reconstruction(form: str) -> None:
 @pytest.mark.parametrize("form", ["mf", "ncf"])
 def test_the_mf_closed_form_equals_the_measured_change(form: str) -> None:
     dim, generator = 5, torch.Generator().manual_seed(2)
-    model = MatrixFactorization(30, 40, dim, init_std=0.5, offset=0.3, generator=generator).requires_grad_(False)
+    model = MatrixFactorization(30, 40, dim, init_std=0.5, offset=0.3, generator=generator).requires_grad_(
+        False
+    )
     model.user_bias.uniform_(-1, 1, generator=generator)
     model.item_bias.uniform_(-1, 1, generator=generator)
     sae = random_sae(form, dim)
@@ -154,7 +156,9 @@ def test_steer_users_scores_the_three_conditions(planted_recommender: TrainedRec
     user_vectors = model.user_vectors[ids].detach()
     assert list(scores) == [ORIGINAL, RECONSTRUCTION, "level=0.5", "level=-1"]
     assert torch.allclose(scores[ORIGINAL], score_all(model, users=ids))
-    assert torch.allclose(scores[RECONSTRUCTION], score_all(model, sae(user_vectors).reconstruction, items, ids), atol=1e-5)
+    assert torch.allclose(
+        scores[RECONSTRUCTION], score_all(model, sae(user_vectors).reconstruction, items, ids), atol=1e-5
+    )
     edited = steered_vectors(sae, user_vectors, 2, [-1.0])[0]
     assert torch.allclose(scores["level=-1"], score_all(model, edited, items, ids), atol=1e-5)
 
@@ -173,8 +177,9 @@ def planted_genre_sae(model: torch.nn.Module, labels: pd.DataFrame) -> SparseAut
 
 
 @pytest.mark.parametrize("planted_recommender", ["mf"], indirect=True)
-def test_raising_a_genre_neuron_raises_that_genre(planted, planted_split: Split,
-                                                   planted_recommender: TrainedRecommender) -> None:
+def test_raising_a_genre_neuron_raises_that_genre(
+    planted, planted_split: Split, planted_recommender: TrainedRecommender
+) -> None:
     """On planted data, raising the neuron the concept reading names after a genre lifts that
     genre's scores above the others' and its share of the top 30 with every level (MF, where
     a genre is a direction of the item embeddings)."""
@@ -185,7 +190,9 @@ def test_raising_a_genre_neuron_raises_that_genre(planted, planted_split: Split,
     for genre in labels.columns:
         neuron = int(concept_neuron(item_codes, labels, genre)["neuron"])
         assert neuron == list(labels.columns).index(genre)
-        scores = steer_users(model, sae, users, neuron, [0.0, 2.0, 4.0], model.item_vectors.detach(), mode="add")
+        scores = steer_users(
+            model, sae, users, neuron, [0.0, 2.0, 4.0], model.item_vectors.detach(), mode="add"
+        )
         lift = (scores[level_name(4)] - scores[level_name(0)]).mean(dim=0).numpy()
         lift_per_genre = {other: lift[labels[other].to_numpy()].mean() for other in labels.columns}
         assert max(lift_per_genre, key=lift_per_genre.get) == genre
@@ -195,8 +202,9 @@ def test_raising_a_genre_neuron_raises_that_genre(planted, planted_split: Split,
 
 
 @pytest.mark.parametrize("planted_recommender", ["mf"], indirect=True)
-def test_the_control_reading_finds_the_neuron_that_moves_the_genre(planted, planted_split: Split,
-                                                                   planted_recommender: TrainedRecommender) -> None:
+def test_the_control_reading_finds_the_neuron_that_moves_the_genre(
+    planted, planted_split: Split, planted_recommender: TrainedRecommender
+) -> None:
     model, labels = planted_recommender.model, planted.interactions.item_labels
     sae = planted_genre_sae(model, labels)
     items = model.item_vectors.detach()
@@ -216,8 +224,9 @@ def test_the_control_reading_finds_the_neuron_that_moves_the_genre(planted, plan
         control_neuron(model, sae, probes, items, labels, "Western", 1.0)
 
 
-def test_promotion_changes_only_the_promoted_item(planted_recommender: TrainedRecommender,
-                                                  planted_split: Split) -> None:
+def test_promotion_changes_only_the_promoted_item(
+    planted_recommender: TrainedRecommender, planted_split: Split
+) -> None:
     model = planted_recommender.model
     sae = random_sae(planted_recommender.config.model, model.user_vectors.shape[1])
     base = sae(model.item_vectors.detach()).reconstruction
@@ -234,12 +243,18 @@ def test_promotion_changes_only_the_promoted_item(planted_recommender: TrainedRe
         table = base.clone()
         table[item] = vector  # every other row stays as it was
         scores = score_all(model, None, table, ids)
-        expected = 1 + (scores > scores[:, item : item + 1]).sum(dim=1) + (scores[:, :item] == scores[:, item : item + 1]).sum(dim=1)
+        expected = (
+            1
+            + (scores > scores[:, item : item + 1]).sum(dim=1)
+            + (scores[:, :item] == scores[:, item : item + 1]).sum(dim=1)
+        )
         assert ranks[condition].tolist() == expected.tolist()
     table, same_ranks = promotion_dose_response(model, sae, item, 4, levels, users, base, planted_split)
     assert same_ranks.equals(ranks)
     assert table.drop(columns="ndcg@10").equals(promotion_table(ranks))
-    expected_ndcg = group_ndcg(promoted_scores(model, sae, item, 4, levels, users, base), planted_split, users)
+    expected_ndcg = group_ndcg(
+        promoted_scores(model, sae, item, 4, levels, users, base), planted_split, users
+    )
     assert table["ndcg@10"].equals(expected_ndcg)
     full_order = torch.argsort(score_all(model, users=ids), dim=1, descending=True, stable=True)
     assert ranks[ORIGINAL].tolist() == ((full_order == item).float().argmax(dim=1) + 1).tolist()
@@ -256,7 +271,9 @@ def test_promotion_success_counts_users_who_start_outside() -> None:
 
 
 def test_the_official_promotion_measure_starts_at_level_zero_with_zero_based_ranks() -> None:
-    ranks = pd.DataFrame({ORIGINAL: [25, 25, 50, 22], "level=0": [21, 40, 60, 35], "level=1": [21, 31, 32, 1]})
+    ranks = pd.DataFrame(
+        {ORIGINAL: [25, 25, 50, 22], "level=0": [21, 40, 60, 35], "level=1": [21, 31, 32, 1]}
+    )
     # Official: out at level 0 means a 1-based rank above 21 (users 1, 2, 3); in means at most 31.
     official = official_promotion_success(ranks)
     assert official["level=1"] == pytest.approx(2 / 3) and official["level=0"] == 0.0
@@ -275,8 +292,12 @@ def test_label_shares_and_ndcg_by_hand(planted_split: Split) -> None:
     assert label_shares(scores, labels, 3).loc["x"].tolist() == pytest.approx([0.5, 2 / 3])
     users = planted_split.sae_test_users[:5]
     random_scores = {"x": torch.randn(5, planted_split.n_items, generator=torch.Generator().manual_seed(0))}
-    table = dose_response(random_scores, _planted_like_labels(planted_split.n_items), "g0", planted_split, users)
-    expected = ranking_metrics(random_scores["x"], planted_split.test_positives[users], planted_split.train_matrix()[users], (10,))
+    table = dose_response(
+        random_scores, _planted_like_labels(planted_split.n_items), "g0", planted_split, users
+    )
+    expected = ranking_metrics(
+        random_scores["x"], planted_split.test_positives[users], planted_split.train_matrix()[users], (10,)
+    )
     assert table.loc["x", "ndcg@10"] == expected["ndcg@10"]
     assert table.loc["x", "share"] == table.loc["x", "share.g0"]
 
@@ -321,12 +342,21 @@ def test_concept_neuron_reads_each_neuron_as_the_concept() -> None:
 
 
 def test_a_case_study_against_the_paper() -> None:
-    table = pd.DataFrame({"share": [0.8, 0.7, 0.1, 0.3, 0.5], "ndcg@10": [0.2, 0.19, 0.05, 0.1, 0.15]},
-                         index=[ORIGINAL, RECONSTRUCTION, "level=-1", "level=0", "level=1"])
+    table = pd.DataFrame(
+        {"share": [0.8, 0.7, 0.1, 0.3, 0.5], "ndcg@10": [0.2, 0.19, 0.05, 0.1, 0.15]},
+        index=[ORIGINAL, RECONSTRUCTION, "level=-1", "level=0", "level=1"],
+    )
     paper = pd.Series({"level=-1": 0.09, "level=1": 0.64})
     row = against_paper(table, "share", paper, -1)
-    assert row.to_dict() == {"original": 0.8, "reconstruction": 0.7, "edited": 0.1, "paper": 0.09, "monotone": True,
-                             "ndcg@10 original": 0.2, "ndcg@10 edited": 0.05}
+    assert row.to_dict() == {
+        "original": 0.8,
+        "reconstruction": 0.7,
+        "edited": 0.1,
+        "paper": 0.09,
+        "monotone": True,
+        "ndcg@10 original": 0.2,
+        "ndcg@10 edited": 0.05,
+    }
     table.loc["level=0", "share"] = 0.05  # the share now dips between −1 and 1
     assert against_paper(table, "share", paper, 1)["monotone"] is False
     assert np.isnan(against_paper(table, "share", paper, 0)["paper"])
@@ -340,8 +370,10 @@ def test_neuron_scale_by_hand() -> None:
 
 
 def test_result_keys_and_helpers() -> None:
-    table = pd.DataFrame({"share": [0.5, 0.25], "ndcg@10": [0.1, 0.2], "share.Children's": [0.5, 0.25]},
-                         index=["original", "level=-1.5"])
+    table = pd.DataFrame(
+        {"share": [0.5, 0.25], "ndcg@10": [0.1, 0.2], "share.Children's": [0.5, 0.25]},
+        index=["original", "level=-1.5"],
+    )
     values = result_values("ml1m.mf.nudge.childrens", table)
     assert values["ml1m.mf.nudge.childrens.level=-1.5.share"] == 0.25
     assert values["ml1m.mf.nudge.childrens.original.share.childrens"] == 0.5

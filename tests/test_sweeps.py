@@ -9,9 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from recsae.compiled_step import COMPILE_ENV
 from recsae.datasets import load
 from recsae.fidelity_eval import fidelity
-from recsae.compiled_step import COMPILE_ENV
 from recsae.sae_training import paper_sae, sae
 from recsae.sources import DATA_DIR_ENV
 from recsae.split import split
@@ -56,7 +56,9 @@ def test_at_sparsity_takes_the_densest_row_not_above_the_target() -> None:
     assert at_sparsity(table, 5.38).name == "c"
     assert at_sparsity(table, 5.0).name == "d"
     assert at_sparsity(table.iloc[::-1], 100.0).name == "a"
-    with pytest.raises(ValueError, match=r"as sparse as 3.0 active latents per item \(the sparsest has 4.00\)"):
+    with pytest.raises(
+        ValueError, match=r"as sparse as 3.0 active latents per item \(the sparsest has 4.00\)"
+    ):
         at_sparsity(table, 3.0)
 
 
@@ -75,7 +77,9 @@ def test_paper_table_and_result_keys() -> None:
     assert list(table.index) == list(BETAS) and list(table.columns) == ["rbo", "kendall_tau", "ms_score"]
     assert table.loc[10.0, "rbo"] == 0.748 and table.loc[0.0, "kendall_tau"] == 0.090  # PAPER §8.3
     assert result_values("ml1m.mf.beta=10", {"rbo": 0.5, "l0_items": 5, "l0_users": 6}) == {
-        "ml1m.mf.beta=10.rbo": 0.5, "ml1m.mf.beta=10.l0_item": 5.0, "ml1m.mf.beta=10.l0_user": 6.0,
+        "ml1m.mf.beta=10.rbo": 0.5,
+        "ml1m.mf.beta=10.l0_item": 5.0,
+        "ml1m.mf.beta=10.l0_user": 6.0,
     }
 
 
@@ -104,7 +108,9 @@ def test_measure_reports_fidelity_both_ways_and_training_health(
     run = replace(run, sae=replace(run.sae, epochs=1))
     result = measure(run)
     data = load("ml-100k")
-    direct = fidelity(recommender(run.recommender).model, sae(run).sae, split(data, run.recommender.split), data.matrix())
+    direct = fidelity(
+        recommender(run.recommender).model, sae(run).sae, split(data, run.recommender.split), data.matrix()
+    )
     for name, value in direct.items():
         assert result[name] == pytest.approx(value), name
     assert 0.0 <= result["rbo_unmasked"] <= 1 - 0.9**30 + 1e-9

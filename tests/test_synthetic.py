@@ -41,6 +41,8 @@ def test_summary_counts(planted) -> None:
     summary = planted.interactions.summary()
     config = SyntheticConfig()
     assert summary["n_interactions"] == config.n_users * config.interactions_per_user
-    assert summary["user_interactions.min"] == summary["user_interactions.max"] == config.interactions_per_user
+    assert (
+        summary["user_interactions.min"] == summary["user_interactions.max"] == config.interactions_per_user
+    )
     assert summary["density"] == round(config.interactions_per_user / config.n_items, 4)
     assert summary["n_labels"] == config.n_genres and summary["items_without_label"] == 0
