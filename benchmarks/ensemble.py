@@ -20,15 +20,15 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from recsae.compiled_step import STEPS_PER_CALL
-from recsae.datasets import load
-from recsae.profiles import get_profile
+from recsae.book.profiles import get_profile
+from recsae.data.datasets import load
+from recsae.data.split import forbidden_training_negatives, split
 from recsae.sae import build_sae
-from recsae.sae_ensemble import EnsembleTrainer, ensemble_blocks
-from recsae.sae_step import AdamTrainer, BlockTrainer, blocks
-from recsae.sae_training import INPUT_SCALINGS, SAERunConfig, embedding_tables, sae_training_stream
-from recsae.split import forbidden_training_negatives, split
-from recsae.training import recommender
+from recsae.training.compiled_step import STEPS_PER_CALL
+from recsae.training.recommender import trained_recommender
+from recsae.training.sae_ensemble import EnsembleTrainer, ensemble_blocks
+from recsae.training.sae_step import AdamTrainer, BlockTrainer, blocks
+from recsae.training.sae_trainer import INPUT_SCALINGS, SAERunConfig, embedding_tables, sae_training_stream
 
 
 def ms_per_step(trainer: BlockTrainer, calls: list[tuple[Tensor, Tensor]]) -> float:
@@ -44,23 +44,25 @@ def ms_per_step(trainer: BlockTrainer, calls: list[tuple[Tensor, Tensor]]) -> fl
 
 def member_costs(run: SAERunConfig, sizes: list[int], steps: int) -> dict[str, float]:
     """Per-member milliseconds per step, alone and in each ensemble size."""
-    model = recommender(run.recommender).model
+    model = trained_recommender(run.recommender).model
     held_out = split(load(run.recommender.dataset), run.recommender.split)
     forbidden = forbidden_training_negatives(held_out)
     tables, scale = embedding_tables(model), INPUT_SCALINGS[run.input_scaling]
-    configs = [replace(run.sae, seed=seed) for seed in range(max(sizes))]
-    rows = (steps // STEPS_PER_CALL + 1) * STEPS_PER_CALL * run.sae.batch_size
+    configs = [replace(run.sae_config, seed=seed) for seed in range(max(sizes))]
+    rows = (steps // STEPS_PER_CALL + 1) * STEPS_PER_CALL * run.sae_config.batch_size
     streams = [
         tuple(
             ids[:rows] for ids in sae_training_stream(held_out, forbidden, np.random.default_rng([c.seed, 0]))
         )
         for c in configs
     ]
-    alone = AdamTrainer(build_sae(configs[0]), model, tables, scale, run.sae.lr, run.sae.batch_size, True)
-    costs = {"alone": ms_per_step(alone, list(blocks(*streams[0], run.sae.batch_size)))}
+    alone = AdamTrainer(
+        build_sae(configs[0]), model, tables, scale, run.sae_config.lr, run.sae_config.batch_size, True
+    )
+    costs = {"alone": ms_per_step(alone, list(blocks(*streams[0], run.sae_config.batch_size)))}
     for size in sizes:
         trainer = EnsembleTrainer(configs[:size], model, tables, scale, compiled=True)
-        member_blocks = list(ensemble_blocks(streams[:size], run.sae.batch_size))
+        member_blocks = list(ensemble_blocks(streams[:size], run.sae_config.batch_size))
         costs[f"E={size}"] = ms_per_step(trainer, member_blocks) / size
     return costs
 
@@ -76,7 +78,8 @@ def main() -> None:
     torch.set_num_threads(2)
     profile = get_profile(arguments.profile)
     rows = {
-        model: member_costs(profile.sae(model), arguments.sizes, arguments.steps) for model in ("mf", "ncf")
+        model: member_costs(profile.sae_run(model), arguments.sizes, arguments.steps)
+        for model in ("mf", "ncf")
     }
     columns = list(rows["mf"])
     print(f"ms per member step ({profile.main_dataset}, compiled, {arguments.steps} steps per trainer)")

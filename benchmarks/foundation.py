@@ -15,11 +15,11 @@ from dataclasses import replace
 
 import torch
 
-from recsae.datasets import load
+from recsae.book.profiles import ncf
+from recsae.data.datasets import load
+from recsae.data.split import split
 from recsae.models import score_all
-from recsae.profiles import ncf
-from recsae.split import split
-from recsae.training import paper_mf, train_recommender
+from recsae.training.recommender import paper_mf, train_recommender
 
 
 def seconds(action) -> tuple[float, object]:
@@ -39,14 +39,16 @@ def main() -> None:
     print(f"cached load of ml-1m ({data.n_users} x {data.n_items}): {load_time:.3f} s")
     for name, config in (("MF", paper_mf("ml-1m")), ("NCF", ncf("ml-1m"))):
         timed = replace(config, epochs=arguments.epochs)
-        elapsed, trained = seconds(lambda: train_recommender(timed, data, held_out, progress=False))
+        elapsed, trained = seconds(
+            lambda timed=timed: train_recommender(timed, data, held_out, progress=False)
+        )
         per_epoch = elapsed / arguments.epochs
         print(
             f"{name}: {per_epoch:.2f} s per epoch -> {per_epoch * config.epochs:.0f} s for the "
             f"book's {config.epochs} epochs"
         )
         score_all(trained.model)
-        score_time, _ = seconds(lambda: score_all(trained.model))
+        score_time, _ = seconds(lambda model=trained.model: score_all(model))
         print(f"{name}: full score matrix {data.n_users} x {data.n_items}: {score_time:.2f} s")
 
 

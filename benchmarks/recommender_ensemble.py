@@ -18,13 +18,13 @@ from dataclasses import replace
 import numpy as np
 import torch
 
-from recsae.compiled_step import STEPS_PER_CALL
-from recsae.datasets import load
-from recsae.determinism import deterministic
-from recsae.profiles import ncf
-from recsae.recommender_ensemble import RecommenderEnsemble
-from recsae.split import forbidden_training_negatives, split
-from recsae.training import _optimizer, batch_objective, build_model, epoch_samples
+from recsae.book.profiles import ncf
+from recsae.data.datasets import load
+from recsae.data.split import forbidden_training_negatives, split
+from recsae.training.compiled_step import STEPS_PER_CALL
+from recsae.training.determinism import deterministic
+from recsae.training.recommender import _optimizer, batch_objective, build_model, epoch_samples
+from recsae.training.recommender_ensemble import RecommenderEnsemble
 
 
 def main() -> None:
@@ -63,7 +63,9 @@ def main() -> None:
                 ensemble = RecommenderEnsemble(configs, data.n_users, data.n_items, compiled)
                 block = STEPS_PER_CALL * batch
 
-                def ids(t: torch.Tensor, start: int) -> torch.Tensor:
+                def ids(
+                    t: torch.Tensor, start: int, block: int = block, members: int = members
+                ) -> torch.Tensor:
                     part = t[start : start + block].reshape(STEPS_PER_CALL, 1, batch)
                     return part.expand(STEPS_PER_CALL, members, batch).contiguous()
 

@@ -18,37 +18,37 @@ import time
 import numpy as np
 import torch
 
-from recsae.compiled_step import STEPS_PER_CALL
-from recsae.datasets import load
-from recsae.profiles import get_profile
+from recsae.book.profiles import get_profile
+from recsae.book.sweeps import beta_sweep
+from recsae.data.datasets import load
+from recsae.data.split import forbidden_training_negatives, split
 from recsae.sae import build_sae
-from recsae.sae_step import AdamTrainer
-from recsae.sae_training import INPUT_SCALINGS, SAERunConfig, sae_training_stream, train_sae
-from recsae.split import forbidden_training_negatives, split
-from recsae.sweeps import beta_sweep
-from recsae.training import recommender
+from recsae.training.compiled_step import STEPS_PER_CALL
+from recsae.training.recommender import trained_recommender
+from recsae.training.sae_step import AdamTrainer
+from recsae.training.sae_trainer import INPUT_SCALINGS, SAERunConfig, sae_training_stream, train_sae
 
 EAGER_STEPS = 400
 
 
 def eager_ms_per_step(run: SAERunConfig) -> float:
     """Milliseconds per step of the uncompiled step on the first batches of an epoch."""
-    model = recommender(run.recommender).model
+    model = trained_recommender(run.recommender).model
     held_out = split(load(run.recommender.dataset), run.recommender.split)
     users, items = sae_training_stream(
         held_out, forbidden_training_negatives(held_out), np.random.default_rng(0)
     )
     tables = (model.user_vectors.detach(), model.item_vectors.detach())
     trainer = AdamTrainer(
-        build_sae(run.sae),
+        build_sae(run.sae_config),
         model,
         tables,
         INPUT_SCALINGS[run.input_scaling],
-        run.sae.lr,
-        run.sae.batch_size,
+        run.sae_config.lr,
+        run.sae_config.batch_size,
         compiled=False,
     )
-    batch = run.sae.batch_size
+    batch = run.sae_config.batch_size
     start = time.perf_counter()
     for step in range(EAGER_STEPS):
         trainer(
@@ -58,7 +58,7 @@ def eager_ms_per_step(run: SAERunConfig) -> float:
 
 
 def train_seconds(run: SAERunConfig) -> float:
-    model = recommender(run.recommender).model
+    model = trained_recommender(run.recommender).model
     held_out = split(load(run.recommender.dataset), run.recommender.split)
     start = time.perf_counter()
     train_sae(run, model, held_out, progress=False, compiled=True)
@@ -72,7 +72,7 @@ def main() -> None:
     torch.set_num_threads(2)
     profile = get_profile("full")
     for model in ("mf", "ncf"):
-        run = profile.sae(model)
+        run = profile.sae_run(model)
         print(f"{model.upper()} SAE, eager step: {eager_ms_per_step(run):.2f} ms per step")
         print(
             f"{model.upper()} SAE, compiled ({STEPS_PER_CALL} steps per call), 18 epochs: "
@@ -82,7 +82,7 @@ def main() -> None:
     if arguments.sweep:
         start = time.perf_counter()
         for model in ("mf", "ncf"):
-            for run in beta_sweep(profile.sae(model)).values():
+            for run in beta_sweep(profile.sae_run(model)).values():
                 train_seconds(run)
         print(f"beta sweep, 2 backbones x 5 values: {(time.perf_counter() - start) / 60:.1f} min")
 

@@ -13,6 +13,7 @@ Logits are pre-sigmoid scores; ranking by them equals ranking by the probability
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from typing import TypeVar
 
@@ -76,7 +77,7 @@ class NeuralCF(nn.Module):
         self.item_vectors = nn.Parameter(torch.randn(n_items, dim, generator=generator) * init_std)
         widths = [2 * dim, *hidden]
         layers: list[nn.Module] = []
-        for width_in, width_out in zip(widths[:-1], widths[1:]):
+        for width_in, width_out in itertools.pairwise(widths):
             layers += [nn.Linear(width_in, width_out), nn.ReLU()]
         layers.append(nn.Linear(widths[-1], 1))
         self.mlp = nn.Sequential(*layers)

@@ -16,7 +16,7 @@ Two architectures (PAPER §1) share one interface, selected by ``SAEConfig.form`
 Sparsity schemes (ReLU + KL, ReLU + L1, TopK + AuxK, Matryoshka) live in a registry,
 ``SPARSITY_VARIANTS``, keyed by ``SAEConfig.sparsity``; each entry says how codes are activated,
 which penalty is added and whether nested prefixes are reconstructed. The registries are plain
-dicts because the compiled training step (``recsae.sae_step``) traces lookups in them.
+dicts because the compiled training step (``recsae.training.sae_step``) traces lookups in them.
 """
 
 from __future__ import annotations
@@ -587,7 +587,7 @@ def total_loss(
     ``items``; both go through the same SAE. ``sparsity`` is already weighted by its λs, since
     each variant combines its own terms; ``weights`` defaults to ``sae.config.loss_weights``.
     ``prediction_term`` computes L_pred with the arguments of ``prediction_loss``; the SAE
-    ensemble passes an equal but cheaper form of the MF cross product (``recsae.sae_ensemble``).
+    ensemble passes an equal but cheaper form of the MF cross product (``recsae.training.sae_ensemble``).
     The loss has no side effects: the trainer advances the dead-latent clock, which AuxK
     reads, from the returned codes.
     """

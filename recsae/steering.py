@@ -13,7 +13,7 @@ For MF the effect of an edit is exact and linear: the score of (u, i) is p_u · 
 biases, and moving neuron j of u's code by δ moves p_u by δ · σ_u · w_j (``decode_delta``), so
 item i's score moves by δ · σ_u · (w_j · q_i). ``unit_effect`` computes that matrix.
 
-Which neuron to edit is read off what the neurons mean (``recsae.concepts``); ``control_neuron``
+Which neuron to edit is read off what the neurons mean (``recsae.concepts.neurons``); ``control_neuron``
 adds the reading by effect: the neuron whose edit moves a concept furthest on probe users.
 """
 
@@ -27,10 +27,10 @@ import torch
 from numpy.typing import ArrayLike
 from torch import Tensor
 
-from recsae.metrics import ranking_metrics, top_k
+from recsae.data.split import Split
+from recsae.metrics.ranking import ranking_metrics, top_k
 from recsae.models import TwoTower, score_all
 from recsae.sae import SparseAutoencoder
-from recsae.split import Split
 
 ORIGINAL = "original"
 """The frozen recommender on its own embeddings, no SAE involved."""
@@ -384,7 +384,7 @@ def control_neuron(
     ``label``'s share of the probe users' top 30 furthest from their unedited reconstruction,
     up for a positive level and down for a negative one (ties to the lower index).
 
-    The other two readings (``recsae.concepts.concept_readings``) say which neuron *describes*
+    The other two readings (``recsae.concepts.neurons.concept_readings``) say which neuron *describes*
     a concept; this one asks which neuron *controls* it, measured on probe users who must be
     disjoint from the audience the edit is then reported on (the SAE training users, say).
     Returns ``neuron``, its ``effect`` (change in share) and ``effects``, one per neuron.

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 import torch
+from synthetic import PlantedDataset, SyntheticConfig, planted_dataset
 
-from recsae.sources import CACHE_DIR_ENV, DATA_DIR_ENV
-from recsae.split import Split, split
-from recsae.synthetic import PlantedDataset, SyntheticConfig, planted_dataset
-from recsae.training import RecommenderConfig, TrainedRecommender, train_recommender
+from recsae.data.sources import CACHE_DIR_ENV, DATA_DIR_ENV
+from recsae.data.split import Split, split
+from recsae.training.recommender import RecommenderConfig, TrainedRecommender, train_recommender
 
 PLANTED_DIM = 8
 """Embedding size of the small recommenders trained on the planted dataset."""

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from recsae.artifacts import artifact_path, load_or_build
-from recsae.sources import DATA_DIR_ENV
-from recsae.training import paper_mf, recommender
+from recsae.cache.artifacts import artifact_path, load_or_build
+from recsae.data.sources import DATA_DIR_ENV
+from recsae.training.recommender import paper_mf, trained_recommender
 
 DATA_V1 = {"data": "data-v1"}
 
@@ -69,8 +69,8 @@ def test_failed_build_leaves_no_artifact(isolated_cache: Path) -> None:
 def test_cached_recommender_is_the_trained_one(monkeypatch: pytest.MonkeyPatch, data_dir: Path) -> None:
     monkeypatch.setenv(DATA_DIR_ENV, str(data_dir))
     config = replace(paper_mf("ml-100k"), epochs=1)
-    trained = recommender(config, progress=False)
-    again = recommender(config, progress=False)
+    trained = trained_recommender(config, progress=False)
+    again = trained_recommender(config, progress=False)
     assert again.history == trained.history
     assert torch.equal(again.model.user_vectors, trained.model.user_vectors)
     assert not again.model.user_vectors.requires_grad

@@ -24,18 +24,20 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from synthetic import SyntheticConfig
 
-from recsae import artifacts, datasets, provenance, sae_training, sources, storage, training
-from recsae.artifacts import artifact_path, load_or_build
-from recsae.datasets import DataFormatError, load, read_table
-from recsae.results import RESULTS_DIR_ENV, results_path
+from recsae.book.results import RESULTS_DIR_ENV, results_path
+from recsae.cache import artifacts, provenance
+from recsae.cache.artifacts import artifact_path, load_or_build
+from recsae.cache.storage import DamagedFile, load_or_make, read_sealed, write_atomically, write_sealed
+from recsae.data import datasets, sources
+from recsae.data.datasets import DataFormatError, load, read_table
+from recsae.data.sources import CACHE_DIR_ENV, DATA_DIR_ENV, DatasetFiles, DataSourceError, cache_dir
+from recsae.data.split import SplitConfig
 from recsae.sae import SAEConfig
-from recsae.sae_training import SAERunConfig, sae
-from recsae.sources import CACHE_DIR_ENV, DATA_DIR_ENV, DatasetFiles, DataSourceError, cache_dir
-from recsae.split import SplitConfig
-from recsae.storage import DamagedFile, load_or_make, read_sealed, write_atomically, write_sealed
-from recsae.synthetic import SyntheticConfig
-from recsae.training import RecommenderConfig, paper_mf, recommender
+from recsae.training import recommender, sae_trainer
+from recsae.training.recommender import RecommenderConfig, paper_mf, trained_recommender
+from recsae.training.sae_trainer import SAERunConfig, trained_sae
 
 ML1M_URL = "https://files.grouplens.org/datasets/movielens/ml-1m.zip"
 ML100K_URL = "https://files.grouplens.org/datasets/movielens/ml-100k.zip"
@@ -284,7 +286,7 @@ def test_two_first_unpacks_at_once_both_succeed(tmp_path: Path) -> None:
     def unpack() -> None:
         try:
             sources.unpack_atomically(archive, "ml-100k", destination)
-        except BaseException as error:  # noqa: BLE001 - collected for the assertion below
+        except BaseException as error:
             errors.append(error)
 
     threads = [threading.Thread(target=unpack) for _ in range(4)]
@@ -435,17 +437,17 @@ def test_damaged_model_is_rebuilt_with_one_line(
     real_data: Path, isolated_cache: Path, caplog: pytest.LogCaptureFixture, how: str, reason: str
 ) -> None:
     config = _tiny_mf()
-    trained = recommender(config, progress=False)
+    trained = trained_recommender(config, progress=False)
     (path,) = (isolated_cache / "artifacts").glob("recommender-*.pt")
     _damage(path, how)
     with caplog.at_level(logging.WARNING, logger="recsae"):
-        again = recommender(config, progress=False)
+        again = trained_recommender(config, progress=False)
     assert caplog.messages == [
         f"recsae: the cached recommender {path.name} cannot be used ({reason}); building it again."
     ]
     assert torch.equal(again.model.user_vectors, trained.model.user_vectors)
     caplog.clear()
-    recommender(config, progress=False)  # the rebuilt file is sound again
+    trained_recommender(config, progress=False)  # the rebuilt file is sound again
     assert caplog.messages == []
 
 
@@ -491,7 +493,7 @@ def test_parser_change_never_serves_the_old_data_or_model(
     monkeypatch: pytest.MonkeyPatch, real_data: Path, isolated_cache: Path
 ) -> None:
     config = _tiny_mf()
-    old = recommender(config, progress=False)
+    old = trained_recommender(config, progress=False)
     parse_ml100k = datasets.PARSERS["ml-100k"]
 
     def fixed_parser(files: DatasetFiles):
@@ -502,29 +504,57 @@ def test_parser_change_never_serves_the_old_data_or_model(
     monkeypatch.setitem(datasets.PARSERS, "ml-100k", fixed_parser)
     monkeypatch.setattr(datasets, "code_digest", lambda *roots, **kw: "edited-" + real_digest(*roots, **kw))
     assert load("ml-100k").pair_users[0] == 942  # re-parsed, not the cached arrays
-    new = recommender(config, progress=False)
+    new = trained_recommender(config, progress=False)
     assert len(list((isolated_cache / "artifacts").glob("recommender-*.pt"))) == 2
     assert not torch.equal(new.model.user_vectors, old.model.user_vectors)
 
 
+def test_comments_docstrings_and_layout_are_not_part_of_the_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rewording a comment or a docstring, or reformatting, leaves what the code does, and the digest, alone."""
+    before = provenance.code_digest(recommender.TRAINING_CODE, leave_out=artifacts.TRAINING_LEAVE_OUT)
+    read = provenance._source
+
+    def reworded(module: str) -> bytes:
+        if module != "recsae.data.sampling":
+            return read(module)
+        source = read(module).decode()
+        docstring_end = source.index('"""', 3) + 3
+        reflowed = source[:docstring_end].replace(" ", "  ") + source[docstring_end:]
+        return ("# a new comment\n" + reflowed + "\n\n# another one\n").encode()
+
+    provenance.code_digest.cache_clear()
+    monkeypatch.setattr(provenance, "_source", reworded)
+    try:
+        assert reworded("recsae.data.sampling") != read("recsae.data.sampling")
+        assert (
+            provenance.code_digest(recommender.TRAINING_CODE, leave_out=artifacts.TRAINING_LEAVE_OUT)
+            == before
+        )
+    finally:
+        provenance.code_digest.cache_clear()
+
+
 def test_training_code_is_part_of_the_key(monkeypatch: pytest.MonkeyPatch) -> None:
-    """An edit to any module the trainer imports, even indirectly, changes the digest."""
-    before = provenance.code_digest(training.TRAINING_CODE, leave_out=artifacts.TRAINING_LEAVE_OUT)
+    """An edit to the code of any module the trainer imports, even indirectly, changes the digest."""
+    before = provenance.code_digest(recommender.TRAINING_CODE, leave_out=artifacts.TRAINING_LEAVE_OUT)
     read = provenance._source
 
     def edited(module: str) -> bytes:
-        return read(module) + (b"\n# edited\n" if module == "recsae.sampling" else b"")
+        return read(module) + (b"\nEDITED = True\n" if module == "recsae.data.sampling" else b"")
 
     provenance.code_digest.cache_clear()
     monkeypatch.setattr(provenance, "_source", edited)
     try:
         assert (
-            provenance.code_digest(training.TRAINING_CODE, leave_out=artifacts.TRAINING_LEAVE_OUT) != before
+            provenance.code_digest(recommender.TRAINING_CODE, leave_out=artifacts.TRAINING_LEAVE_OUT)
+            != before
         )
-        unrelated = provenance.code_digest("recsae.metrics")
+        unrelated = provenance.code_digest("recsae.metrics.ranking")
         monkeypatch.setattr(provenance, "_source", read)
         provenance.code_digest.cache_clear()
-        assert provenance.code_digest("recsae.metrics") == unrelated  # metrics import no recsae module
+        assert (
+            provenance.code_digest("recsae.metrics.ranking") == unrelated
+        )  # metrics import no recsae module
     finally:
         provenance.code_digest.cache_clear()
 
@@ -533,9 +563,9 @@ def test_thread_count_is_part_of_the_key() -> None:
     threads = torch.get_num_threads()
     try:
         torch.set_num_threads(1)
-        one = artifacts.training_inputs(training.TRAINING_CODE, "data")
+        one = artifacts.training_inputs(recommender.TRAINING_CODE, "data")
         torch.set_num_threads(2)
-        two = artifacts.training_inputs(training.TRAINING_CODE, "data")
+        two = artifacts.training_inputs(recommender.TRAINING_CODE, "data")
     finally:
         torch.set_num_threads(threads)
     assert artifact_path("recommender", paper_mf(), one) != artifact_path("recommender", paper_mf(), two)
@@ -546,27 +576,27 @@ def test_retrained_recommender_gets_its_own_sae(
 ) -> None:
     config = _tiny_mf()
     run = _tiny_sae(config)
-    first = sae(run, progress=False)
+    first = trained_sae(run, progress=False)
     trained_saes: list[int] = []
-    train_sae = sae_training.train_sae
+    train_sae = sae_trainer.train_sae
     monkeypatch.setattr(
-        sae_training, "train_sae", lambda *a, **k: trained_saes.append(1) or train_sae(*a, **k)
+        sae_trainer, "train_sae", lambda *a, **k: trained_saes.append(1) or train_sae(*a, **k)
     )
-    sae(run, progress=False)
+    trained_sae(run, progress=False)
     assert trained_saes == []  # same recommender: the stored SAE
     # The recommender is retrained (its training code changed) and comes out different.
-    train = training.train_recommender
+    train = recommender.train_recommender
 
     def retrained(*args, **kwargs):
         model = train(*args, **kwargs)
         model.model.user_vectors.data.mul_(1.5)
         return model
 
-    monkeypatch.setattr(training, "train_recommender", retrained)
+    monkeypatch.setattr(recommender, "train_recommender", retrained)
     monkeypatch.setattr(artifacts, "code_digest", lambda *roots, **kw: "edited")
-    second = sae(run, progress=False)
+    second = trained_sae(run, progress=False)
     assert trained_saes == [1]
-    assert not torch.equal(second.sae.weight, first.sae.weight)
+    assert not torch.equal(second.autoencoder.weight, first.autoencoder.weight)
 
 
 # --- interrupted, concurrent and read-only --------------------------------------------------------
@@ -597,7 +627,7 @@ def test_killed_writer_leaves_no_file_and_its_orphan_is_removed(tmp_path: Path) 
         f"""
         import os, signal
         from pathlib import Path
-        from recsae.storage import write_atomically
+        from recsae.cache.storage import write_atomically
 
         def write(handle):
             handle.write(b"half a model")
@@ -620,7 +650,7 @@ def test_two_processes_build_one_config_once(tmp_path: Path) -> None:
     code = f"""
         import time
         from pathlib import Path
-        from recsae.storage import load_or_make
+        from recsae.cache.storage import load_or_make
 
         def build():
             with open({str(log)!r}, "a") as handle:
@@ -646,7 +676,7 @@ def read_only_cache(tmp_path: Path, data_dir: Path) -> Path:
     """A cache folder holding the parsed ML-100K, readable but not writable by the test's process."""
     folder = tmp_path / "cache"
     env = {CACHE_DIR_ENV: str(folder), DATA_DIR_ENV: str(data_dir)}
-    assert _python("from recsae.datasets import load; load('ml-100k')", env).returncode == 0
+    assert _python("from recsae.data.datasets import load; load('ml-100k')", env).returncode == 0
     for path in [folder, *folder.rglob("*")]:
         path.chmod(0o555 if path.is_dir() else 0o444)
     return folder
@@ -660,12 +690,12 @@ def test_read_only_cache_still_serves_and_computes(read_only_cache: Path, data_d
     result = _without_write_access(
         """
         from dataclasses import replace
-        from recsae.datasets import load
-        from recsae.training import paper_mf, recommender
+        from recsae.data.datasets import load
+        from recsae.training.recommender import paper_mf, trained_recommender
         print(load("ml-100k").n_users)
         print(load("lastfm").n_users)
         config = replace(paper_mf("ml-100k"), dim=4, epochs=1, batch_size=4096, monitor_users=50)
-        print(recommender(config, progress=False).model.user_vectors.shape[0])
+        print(trained_recommender(config, progress=False).model.user_vectors.shape[0])
         """,
         read_only_cache,
         data_dir,
@@ -771,13 +801,13 @@ def test_read_only_cache_cannot_take_a_download(tmp_path: Path) -> None:
     folder = tmp_path / "cache"
     folder.mkdir(mode=0o555)
     result = _python(
-        "from recsae.sources import locate; locate('ml-100k')",
+        "from recsae.data.sources import locate; locate('ml-100k')",
         {CACHE_DIR_ENV: str(folder), DATA_DIR_ENV: ""},
         bound_by_permissions=True,
     )
     assert result.returncode == 1
     assert result.stderr.splitlines()[-1] == (
-        f"recsae.sources.DataSourceError: The cache folder {str(folder)!r} is not writable, so {ML100K_URL} cannot "
+        f"recsae.data.sources.DataSourceError: The cache folder {str(folder)!r} is not writable, so {ML100K_URL} cannot "
         f"be downloaded into it; set {CACHE_DIR_ENV} to a writable folder, or {DATA_DIR_ENV} to a folder that "
         "holds the unpacked 'ml-100k'."
     )

@@ -11,7 +11,7 @@ import jupytext
 import nbformat
 import pytest
 
-from recsae.book import chapter_sources, strip_run_metadata
+from recsae.book.runner import chapter_sources, strip_run_metadata
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = chapter_sources(ROOT)
@@ -91,7 +91,7 @@ def test_book_builds_without_warnings(tmp_path: Path) -> None:
 
 
 def test_unknown_profile_is_refused_before_running(tmp_path: Path) -> None:
-    from recsae.book import execute_chapter
+    from recsae.book.runner import execute_chapter
 
     with pytest.raises(ValueError, match="Unknown profile 'fast'; choose one of: full, quick"):
         execute_chapter(CHAPTERS[0], "fast")

@@ -9,9 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from synthetic import SyntheticConfig, planted_dataset
 
-from recsae.concept_baselines import embedding_codes, pca_codes, principal_axes, random_sae_codes
-from recsae.concepts import (
+from recsae.concepts.baselines import embedding_codes, pca_codes, principal_axes, random_sae_codes
+from recsae.concepts.neurons import (
     UNLABELLED,
     decade_profile,
     dominant_decade,
@@ -28,12 +29,11 @@ from recsae.concepts import (
     summary_result_values,
     top_items,
 )
-from recsae.interactions import Interactions
+from recsae.data.interactions import Interactions
+from recsae.data.split import split
 from recsae.sae import SAEConfig
-from recsae.sae_training import TrainedSAE, paper_sae, train_sae
-from recsae.split import split
-from recsae.synthetic import SyntheticConfig, planted_dataset
-from recsae.training import RecommenderConfig, TrainedRecommender, train_recommender
+from recsae.training.recommender import RecommenderConfig, TrainedRecommender, train_recommender
+from recsae.training.sae_trainer import TrainedSAE, paper_sae, train_sae
 
 # --- A hand-made catalogue of 20 items ------------------------------------------------------
 # Action: items 0–7 (8 of 20), Horror: 8–11 (4), Comedy: 12–15 (4), Children's: 16, 17 and 0
@@ -422,13 +422,13 @@ def test_trained_sae_names_every_planted_genre_and_the_baselines_do_not(planted_
     genres = data.item_labels.columns.tolist()
     embeddings = mf.model.item_vectors.detach().numpy()
     with torch.no_grad():
-        codes, _ = trained.sae.encode(mf.model.item_vectors)
+        codes, _ = trained.autoencoder.encode(mf.model.item_vectors)
     table = neuron_table(codes.numpy(), data.item_labels, data.items)
     assert set(genres) <= set(table["label"])
     assert genre_purity(table, genres).min() >= PLANTED_BOUND
     assert table["decade"].isin(data.items["decade"]).all()
     baselines = {
-        "random SAE": random_sae_codes(embeddings, trained.run.sae),
+        "random SAE": random_sae_codes(embeddings, trained.run.sae_config),
         "embedding": embedding_codes(embeddings),
         "PCA": pca_codes(embeddings),
     }

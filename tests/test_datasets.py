@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from recsae import datasets
-from recsae.datasets import LASTFM_STOP_TAGS, DataFormatError, load, read_table
-from recsae.sources import DATA_DIR_ENV
+from recsae.data import datasets
+from recsae.data.datasets import LASTFM_STOP_TAGS, DataFormatError, load, read_table
+from recsae.data.sources import DATA_DIR_ENV
 
 
 @pytest.fixture

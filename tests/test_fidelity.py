@@ -16,7 +16,7 @@ import pytest
 import scipy.stats
 from rbo import RankingSimilarity
 
-from recsae.fidelity import (
+from recsae.metrics.fidelity import (
     fraction_ndcg_recovered,
     kendall_tau_b,
     rank_biased_overlap,

@@ -8,10 +8,10 @@ import scipy.sparse as sp
 import torch
 from torch import Tensor, nn
 
-from recsae.fidelity_eval import fidelity
+from recsae.data.split import Split
+from recsae.evaluation.fidelity import fidelity
 from recsae.sae import SAEConfig, SAEOutput, build_sae
-from recsae.split import Split
-from recsae.training import TrainedRecommender
+from recsae.training.recommender import TrainedRecommender
 
 
 @pytest.fixture

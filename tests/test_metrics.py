@@ -9,7 +9,7 @@ import pytest
 import scipy.sparse as sp
 import torch
 
-from recsae.metrics import hit_rate, ndcg, popularity_scores, ranking_metrics, top_k
+from recsae.metrics.ranking import hit_rate, ndcg, popularity_scores, ranking_metrics, top_k
 
 
 def test_ndcg_by_hand() -> None:

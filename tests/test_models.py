@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 import torch
 
-from recsae.metrics import popularity_scores, ranking_metrics
+from recsae.data.split import split
+from recsae.metrics.ranking import popularity_scores, ranking_metrics
 from recsae.models import MatrixFactorization, NeuralCF, score_all
-from recsae.split import split
-from recsae.training import (
+from recsae.training.recommender import (
     RecommenderConfig,
     _batch_loss,
     build_model,
@@ -75,7 +75,7 @@ def test_unknown_model_and_optimizer_are_refused() -> None:
 
 
 def _tiny():
-    from recsae.synthetic import SyntheticConfig, planted_dataset
+    from synthetic import SyntheticConfig, planted_dataset
 
     data = planted_dataset(SyntheticConfig(n_users=60, n_items=40, interactions_per_user=10)).interactions
     return data, split(data)

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from recsae.monosemanticity import monosemanticity
+from recsae.metrics.monosemanticity import monosemanticity
 
 # Four items in the plane. Cosines: s01 = 1/√2, s02 = 0, s03 = −1, s12 = 1/√2, s13 = −1/√2, s23 = 0.
 EMBEDDINGS = np.array([[1.0, 0.0], [1.0, 1.0], [0.0, 2.0], [-1.0, 0.0]])

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from recsae.profiles import NCF_LEARNING_RATE, get_profile, short_name
-from recsae.sae_training import paper_sae
-from recsae.training import paper_mf, paper_ncf
+from recsae.book.profiles import NCF_LEARNING_RATE, get_profile, short_name
+from recsae.training.recommender import paper_mf, paper_ncf
+from recsae.training.sae_trainer import paper_sae
 
 
 def test_full_profile_uses_the_paper_settings_except_the_ncf_learning_rate() -> None:
@@ -17,16 +17,16 @@ def test_full_profile_uses_the_paper_settings_except_the_ncf_learning_rate() -> 
     ncf = full.recommenders["ml1m.ncf"]
     assert ncf.lr == NCF_LEARNING_RATE != paper_ncf("ml-1m").lr
     assert (ncf.epochs, ncf.batch_size, ncf.hidden, ncf.dim) == (30, 256, (64, 32, 16), 20)
-    assert full.sae("mf") == paper_sae(paper_mf("ml-1m"))
-    assert full.sae("ncf", "batch-minmax") == paper_sae(ncf, "batch-minmax")
+    assert full.sae_run("mf") == paper_sae(paper_mf("ml-1m"))
+    assert full.sae_run("ncf", "batch-minmax") == paper_sae(ncf, "batch-minmax")
 
 
 def test_quick_profile_is_small() -> None:
     quick = get_profile("quick")
     assert quick.datasets == ("ml-100k",)
     assert set(quick.recommenders) == {"ml100k.mf", "ml100k.ncf"}
-    assert quick.sae("mf").recommender == quick.recommenders["ml100k.mf"]
-    assert quick.sae("ncf").sae.epochs < paper_sae(paper_ncf("ml-1m")).sae.epochs
+    assert quick.sae_run("mf").recommender == quick.recommenders["ml100k.mf"]
+    assert quick.sae_run("ncf").sae_config.epochs < paper_sae(paper_ncf("ml-1m")).sae_config.epochs
 
 
 def test_unknown_profile() -> None:

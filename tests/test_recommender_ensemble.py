@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 import torch
+from synthetic import SyntheticConfig, planted_dataset
 
-from recsae import recommender_ensemble
-from recsae.recommender_ensemble import recommenders, train_recommender_ensemble
-from recsae.sources import DATA_DIR_ENV
-from recsae.split import split
-from recsae.synthetic import SyntheticConfig, planted_dataset
-from recsae.training import RecommenderConfig, paper_mf, recommender, train_recommender
+from recsae.data.sources import DATA_DIR_ENV
+from recsae.data.split import split
+from recsae.training import recommender_ensemble
+from recsae.training.recommender import RecommenderConfig, paper_mf, train_recommender, trained_recommender
+from recsae.training.recommender_ensemble import train_recommender_ensemble, trained_recommenders
 
 NCF = RecommenderConfig(
     "synthetic",
@@ -106,7 +106,7 @@ def test_cache_trains_only_missing_members_and_finds_each_by_its_config(
     monkeypatch.setenv("RECSAE_COMPILE", "0")
     base = replace(NCF, dataset="ml-100k", dim=4, batch_size=4096)
     seeds = [replace(base, seed=seed) for seed in range(3)]
-    first = recommender(seeds[0], progress=False)  # trained alone and cached
+    first = trained_recommender(seeds[0], progress=False)  # trained alone and cached
     calls: list[list[int]] = []
     ensemble = recommender_ensemble.train_recommender_ensemble
 
@@ -115,15 +115,15 @@ def test_cache_trains_only_missing_members_and_finds_each_by_its_config(
         return ensemble(configs, *args, **kwargs)
 
     monkeypatch.setattr(recommender_ensemble, "train_recommender_ensemble", counted)
-    trained = recommenders(seeds, progress=False)
+    trained = trained_recommenders(seeds, progress=False)
     assert calls == [[1, 2]]  # seed 0 came from the cache
     assert torch.equal(trained[0].model.user_vectors, first.model.user_vectors)
-    again = recommender(seeds[2], progress=False)  # found by its config alone, not retrained
+    again = trained_recommender(seeds[2], progress=False)  # found by its config alone, not retrained
     assert torch.equal(again.model.user_vectors, trained[2].model.user_vectors)
-    assert recommenders(seeds, progress=False)[1].history == trained[1].history and calls == [[1, 2]]
+    assert trained_recommenders(seeds, progress=False)[1].history == trained[1].history and calls == [[1, 2]]
     assert len(list((isolated_cache / "artifacts").glob("recommender-*.pt"))) == 3
 
 
 def test_recommenders_take_one_dataset() -> None:
     with pytest.raises(ValueError, match="takes configs of one dataset and split"):
-        recommenders([paper_mf("ml-1m"), paper_mf("lastfm")])
+        trained_recommenders([paper_mf("ml-1m"), paper_mf("lastfm")])

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from recsae.results import RESULTS_DIR_ENV, book_root, read_results, write_results
+from recsae.book.results import RESULTS_DIR_ENV, book_root, read_results, write_results
 
 
 def test_write_and_read(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

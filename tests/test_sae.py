@@ -7,8 +7,6 @@ import pytest
 import torch
 from torch import Tensor, nn
 
-from recsae import sae_step
-from recsae.compiled_step import STEPS_PER_CALL
 from recsae.sae import (
     PAPER_CONFIGS,
     SAEConfig,
@@ -20,7 +18,9 @@ from recsae.sae import (
     prediction_loss,
     total_loss,
 )
-from recsae.sae_step import AdamTrainer, blocks
+from recsae.training import sae_step
+from recsae.training.compiled_step import STEPS_PER_CALL
+from recsae.training.sae_step import AdamTrainer, blocks
 
 N_USERS, N_ITEMS, DIM = 12, 15, 6
 
@@ -291,7 +291,7 @@ def test_eager_step_equals_autograd_with_torch_adam(changes: dict) -> None:
     trainer = _trainer(config, compiled=False)
     reference, model = build_sae(config), TinyRecommender()
     if config.sparsity == "topk":
-        for autoencoder in (trainer.sae, reference):
+        for autoencoder in (trainer.autoencoder, reference):
             with torch.no_grad():  # latents 0-7 win every top-k, so 8 and 9 die after one step
                 autoencoder.encoder.bias[:8] = 10.0
                 autoencoder.encoder.bias[8:] = 5.0
@@ -313,7 +313,9 @@ def test_eager_step_equals_autograd_with_torch_adam(changes: dict) -> None:
             [terms.total, terms.embedding, terms.prediction, terms.sparsity]
         ).detach()
     torch.testing.assert_close(sums, expected_sums)
-    for (name, value), expected in zip(trainer.sae.state_dict().items(), reference.state_dict().values()):
+    for (name, value), expected in zip(
+        trainer.autoencoder.state_dict().items(), reference.state_dict().values()
+    ):
         torch.testing.assert_close(value, expected, msg=name)
     if config.sparsity == "topk":
         assert reference.dead_latents()[8:].all()  # so AuxK took part in the later steps
@@ -325,7 +327,9 @@ def test_compiled_step_equals_the_eager_step() -> None:
     for seed in (1, 2):
         block = _block(STEPS_PER_CALL, 9, seed)
         torch.testing.assert_close(compiled(*block), eager(*block))
-    for value, expected in zip(compiled.sae.state_dict().values(), eager.sae.state_dict().values()):
+    for value, expected in zip(
+        compiled.autoencoder.state_dict().values(), eager.autoencoder.state_dict().values()
+    ):
         torch.testing.assert_close(value, expected)
 
 

@@ -11,22 +11,29 @@ import pytest
 import torch
 from torch import Tensor
 
-from recsae import sae_ensemble, sae_step
+from recsae.data.sources import DATA_DIR_ENV
+from recsae.data.split import Split, forbidden_training_negatives
 from recsae.models import MatrixFactorization, freeze
 from recsae.sae import SAEConfig, advance_activity_clock, build_sae, prediction_loss
-from recsae.sae_ensemble import (
+from recsae.training import sae_ensemble, sae_step
+from recsae.training.recommender import TrainedRecommender, paper_mf
+from recsae.training.sae_ensemble import (
     EnsembleTrainer,
     ensemble_blocks,
     ensemble_groups,
     mf_cross_prediction_loss,
-    saes,
     train_sae_ensemble,
+    trained_saes,
 )
-from recsae.sae_step import AdamTrainer, blocks
-from recsae.sae_training import SAERunConfig, embedding_tables, paper_sae, sae, sae_training_stream, train_sae
-from recsae.sources import DATA_DIR_ENV
-from recsae.split import Split, forbidden_training_negatives
-from recsae.training import TrainedRecommender, paper_mf
+from recsae.training.sae_step import AdamTrainer, blocks
+from recsae.training.sae_trainer import (
+    SAERunConfig,
+    embedding_tables,
+    paper_sae,
+    sae_training_stream,
+    train_sae,
+    trained_sae,
+)
 
 BATCH = 32
 ROWS = BATCH * 4 * 50 + 40
@@ -48,7 +55,7 @@ VARIANTS = {
 
 def _member_configs(recommender: TrainedRecommender, **changes: object) -> list[SAEConfig]:
     """Three members that differ in everything an ensemble lets them differ in."""
-    base = replace(paper_sae(recommender.config).sae, batch_size=BATCH, **changes)
+    base = replace(paper_sae(recommender.config).sae_config, batch_size=BATCH, **changes)
     return [
         replace(base, seed=0),
         replace(base, seed=1, alpha=2 * base.alpha, lambda_l1=0.05, lr=3e-3),
@@ -76,7 +83,7 @@ def assert_member_follows_its_solo_run(
         alone = AdamTrainer(build_sae(config), model, tables, lambda x: x, config.lr, BATCH, compiled)
         sums = torch.stack([alone(*block) for block in blocks(users, items, BATCH)])
         torch.testing.assert_close(ensemble_sums[:, index], sums, rtol=RTOL, atol=ATOL)
-        for name, value in alone.sae.state_dict().items():
+        for name, value in alone.autoencoder.state_dict().items():
             expected = members[index].state_dict()[name]
             if value.is_floating_point():
                 torch.testing.assert_close(expected, value, rtol=RTOL, atol=ATOL, msg=name)
@@ -186,7 +193,7 @@ def test_gram_form_equals_the_direct_cross_product_loss(error: float) -> None:
 def test_ensemble_trains_with_the_gram_form_only_on_mf_cross_products(
     planted_recommender: TrainedRecommender,
 ) -> None:
-    config = paper_sae(planted_recommender.config).sae
+    config = paper_sae(planted_recommender.config).sae_config
     expected = mf_cross_prediction_loss if planted_recommender.config.model == "mf" else prediction_loss
     assert sae_ensemble.prediction_term(planted_recommender.model, config) is expected
     bce = replace(config, prediction="bce")
@@ -197,7 +204,7 @@ def test_runs_group_by_what_shapes_the_step(planted_recommender: TrainedRecommen
     run = paper_sae(planted_recommender.config)
 
     def changed(**changes: object) -> SAERunConfig:
-        return replace(run, sae=replace(run.sae, **changes))
+        return replace(run, sae_config=replace(run.sae_config, **changes))
 
     runs = [
         run,
@@ -212,7 +219,7 @@ def test_runs_group_by_what_shapes_the_step(planted_recommender: TrainedRecommen
     assert ensemble_groups(runs) == [[0, 1, 3], [2], [4], [5], [6], [7]]
     with pytest.raises(ValueError, match="split the runs with ensemble_groups"):
         EnsembleTrainer(
-            [run.sae, runs[2].sae],
+            [run.sae_config, runs[2].sae_config],
             planted_recommender.model,
             embedding_tables(planted_recommender.model),
             lambda x: x,
@@ -226,10 +233,10 @@ def test_ensemble_stands_in_for_train_sae(
     planted_recommender: TrainedRecommender, planted_split: Split
 ) -> None:
     run = paper_sae(planted_recommender.config)
-    run = replace(run, sae=replace(run.sae, epochs=2, batch_size=256))
+    run = replace(run, sae_config=replace(run.sae_config, epochs=2, batch_size=256))
     runs = [
-        replace(run, sae=replace(run.sae, beta=2 * run.sae.beta, seed=4)),
-        replace(run, sae=replace(run.sae, width=10)),  # its own ensemble
+        replace(run, sae_config=replace(run.sae_config, beta=2 * run.sae_config.beta, seed=4)),
+        replace(run, sae_config=replace(run.sae_config, width=10)),  # its own ensemble
         run,
     ]
     model = planted_recommender.model
@@ -237,11 +244,13 @@ def test_ensemble_stands_in_for_train_sae(
     assert [result.run for result in results] == runs
     for result, alone_run in zip(results, runs):
         alone = train_sae(alone_run, model, planted_split, progress=False, compiled=False)
-        assert not result.sae.training and not result.sae.weight.requires_grad
+        assert not result.autoencoder.training and not result.autoencoder.weight.requires_grad
         assert [row.keys() for row in result.history] == [row.keys() for row in alone.history]
         for row, alone_row in zip(result.history, alone.history):
             assert row == pytest.approx(alone_row, rel=1e-4, abs=1e-6)
-        for value, expected in zip(result.sae.state_dict().values(), alone.sae.state_dict().values()):
+        for value, expected in zip(
+            result.autoencoder.state_dict().values(), alone.autoencoder.state_dict().values()
+        ):
             torch.testing.assert_close(value.float(), expected.float(), rtol=1e-4, atol=1e-6)
 
 
@@ -268,22 +277,22 @@ def test_cache_trains_only_missing_members_and_finds_each_by_its_run(
     monkeypatch.setenv("RECSAE_COMPILE", "0")
     config = replace(paper_mf("ml-100k"), dim=4, epochs=1, batch_size=4096, monitor_users=50)
     base = SAERunConfig(config, SAEConfig(input_dim=4, width=5, epochs=1, batch_size=1024))
-    runs = [replace(base, sae=replace(base.sae, beta=beta)) for beta in (0.0, 1.0, 5.0)]
-    first = sae(runs[0], progress=False)  # trained alone and cached
+    runs = [replace(base, sae_config=replace(base.sae_config, beta=beta)) for beta in (0.0, 1.0, 5.0)]
+    first = trained_sae(runs[0], progress=False)  # trained alone and cached
     calls: list[list[float]] = []
     train = sae_ensemble.train_sae_ensemble
 
     def counted(members, *args, **kwargs):
-        calls.append([run.sae.beta for run in members])
+        calls.append([run.sae_config.beta for run in members])
         return train(members, *args, **kwargs)
 
     monkeypatch.setattr(sae_ensemble, "train_sae_ensemble", counted)
-    trained = saes(runs, progress=False)
+    trained = trained_saes(runs, progress=False)
     assert calls == [[1.0, 5.0]]  # β = 0 came from the cache
-    assert torch.equal(trained[0].sae.weight, first.sae.weight)
+    assert torch.equal(trained[0].autoencoder.weight, first.autoencoder.weight)
     assert torch.equal(
-        sae(runs[2], progress=False).sae.weight, trained[2].sae.weight
+        trained_sae(runs[2], progress=False).autoencoder.weight, trained[2].autoencoder.weight
     )  # found by its run alone
-    assert saes(runs, progress=False)[1].history == trained[1].history and calls == [[1.0, 5.0]]
+    assert trained_saes(runs, progress=False)[1].history == trained[1].history and calls == [[1.0, 5.0]]
     with pytest.raises(ValueError, match="takes runs that explain one recommender"):
-        saes([base, replace(base, recommender=replace(config, seed=1))])
+        trained_saes([base, replace(base, recommender=replace(config, seed=1))])

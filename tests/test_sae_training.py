@@ -9,25 +9,31 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from synthetic import SyntheticConfig, planted_dataset
 
-from recsae import sae_step
-from recsae.interactions import Interactions
-from recsae.profiles import ncf
+from recsae.book.profiles import ncf
+from recsae.data.interactions import Interactions
+from recsae.data.sampling import pair_keys
+from recsae.data.sources import DATA_DIR_ENV
+from recsae.data.split import Split, forbidden_training_negatives, split
 from recsae.sae import build_sae
-from recsae.sae_training import (
+from recsae.training import sae_step
+from recsae.training.recommender import (
+    RecommenderConfig,
+    TrainedRecommender,
+    build_model,
+    paper_mf,
+    train_recommender,
+)
+from recsae.training.sae_trainer import (
     SAERunConfig,
     TrainedSAE,
     explained_variance,
     paper_sae,
-    sae,
     sae_training_stream,
     train_sae,
+    trained_sae,
 )
-from recsae.sampling import pair_keys
-from recsae.sources import DATA_DIR_ENV
-from recsae.split import Split, forbidden_training_negatives, split
-from recsae.synthetic import SyntheticConfig, planted_dataset
-from recsae.training import RecommenderConfig, TrainedRecommender, build_model, paper_mf, train_recommender
 
 GENRES = 10
 """More planted genres than embedding dimensions (8): the concepts sit in superposition, so no
@@ -83,7 +89,7 @@ def mf(data: Interactions, held_out: Split) -> TrainedRecommender:
 
 def run_for(mf: TrainedRecommender, input_scaling: str = "raw", **changes: object) -> SAERunConfig:
     run = paper_sae(mf.config, input_scaling)  # type: ignore[arg-type]
-    return replace(run, sae=replace(run.sae, **changes))
+    return replace(run, sae_config=replace(run.sae_config, **changes))
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +110,7 @@ def genre_purity(autoencoder: torch.nn.Module, mf: TrainedRecommender, labels: n
 
 def test_paper_sae_follows_the_official_weights() -> None:
     mf_run, ncf_run = paper_sae(paper_mf("ml-1m")), paper_sae(ncf("ml-1m"))
-    mf_sae, ncf_sae = mf_run.sae, ncf_run.sae
+    mf_sae, ncf_sae = mf_run.sae_config, ncf_run.sae_config
     assert (
         mf_sae.form,
         mf_sae.width,
@@ -124,10 +130,15 @@ def test_paper_sae_follows_the_official_weights() -> None:
         ncf_sae.prediction,
     ) == ("ncf", 22, 2.0, 10.0, 0.07, 0.05, "pairs")
     for run in (mf_run, ncf_run):
-        assert (run.sae.epochs, run.sae.lr, run.sae.batch_size, run.sae.input_dim) == (18, 1e-3, 256, 20)
+        assert (
+            run.sae_config.epochs,
+            run.sae_config.lr,
+            run.sae_config.batch_size,
+            run.sae_config.input_dim,
+        ) == (18, 1e-3, 256, 20)
         assert run.input_scaling == "raw"
     assert paper_sae(paper_mf("ml-1m"), "batch-minmax").input_scaling == "batch-minmax"
-    assert paper_sae(paper_mf("lastfm")).sae.input_dim == 100
+    assert paper_sae(paper_mf("lastfm")).sae_config.input_dim == 100
 
 
 def test_run_config_refuses_unknown_scaling_and_mismatched_sizes() -> None:
@@ -135,7 +146,7 @@ def test_run_config_refuses_unknown_scaling_and_mismatched_sizes() -> None:
     with pytest.raises(ValueError, match="Unknown input scaling 'zscore'"):
         replace(run, input_scaling="zscore")
     with pytest.raises(ValueError, match="20 dimensions"):
-        replace(run, sae=replace(run.sae, input_dim=8))
+        replace(run, sae_config=replace(run.sae_config, input_dim=8))
 
 
 def test_stream_is_the_sae_train_users_positives_and_fresh_negatives(
@@ -164,15 +175,18 @@ def test_training_leaves_the_recommender_bit_identical(trained, mf: TrainedRecom
 
 def test_trained_sae_is_frozen_and_has_a_full_history(trained) -> None:
     result, _ = trained
-    assert not result.sae.training
-    assert not any(parameter.requires_grad for parameter in result.sae.parameters())
+    assert not result.autoencoder.training
+    assert not any(parameter.requires_grad for parameter in result.autoencoder.parameters())
     history = result.history
     assert [row["epoch"] for row in history] == list(range(1, 19))
     assert all(row.keys() == HISTORY_KEYS for row in history)
     assert history[-1]["loss"] < history[0]["loss"]
     assert history[-1]["score_mse"] < history[0]["score_mse"]
     last = history[-1]
-    assert 0 < last["l0_users"] < result.run.sae.width and 0 < last["l0_items"] < result.run.sae.width
+    assert (
+        0 < last["l0_users"] < result.run.sae_config.width
+        and 0 < last["l0_items"] < result.run.sae_config.width
+    )
     assert 0.0 <= last["dead_fraction"] < 1.0
     assert 0.9 < last["explained_variance_items"] <= 1.0
 
@@ -181,8 +195,8 @@ def test_trained_sae_recovers_the_planted_genres(trained, mf: TrainedRecommender
     result, _ = trained
     labels = data.item_labels.to_numpy()
     assert labels.shape[1] == GENRES
-    assert genre_purity(result.sae, mf, labels).min() >= PURITY_BOUND
-    untrained = build_sae(result.run.sae)
+    assert genre_purity(result.autoencoder, mf, labels).min() >= PURITY_BOUND
+    untrained = build_sae(result.run.sae_config)
     assert genre_purity(untrained, mf, labels).min() < PURITY_BOUND
 
 
@@ -192,7 +206,7 @@ def test_training_is_reproducible(mf: TrainedRecommender, held_out: Split) -> No
     # Compiled, as the book trains: the compiled step must reproduce itself exactly.
     first, second = (train_sae(run, mf.model, held_out, progress=False, compiled=True) for _ in range(2))
     assert first.history == second.history
-    for a, b in zip(first.sae.state_dict().values(), second.sae.state_dict().values()):
+    for a, b in zip(first.autoencoder.state_dict().values(), second.autoencoder.state_dict().values()):
         assert torch.equal(a, b)
 
 
@@ -218,7 +232,7 @@ def test_batch_minmax_scales_training_batches_only(
     users = torch.from_numpy(held_out.sae_train_users).long()
     raw = mf.model.user_vectors[users]
     with torch.no_grad():
-        expected = explained_variance(raw, result.sae(raw).reconstruction)
+        expected = explained_variance(raw, result.autoencoder(raw).reconstruction)
     assert result.history[-1]["explained_variance_users"] == pytest.approx(expected, abs=1e-6)
 
     seen.clear()
@@ -236,9 +250,9 @@ def test_an_unfrozen_recommender_is_refused(mf: TrainedRecommender, held_out: Sp
 def test_cached_sae_is_the_trained_one(monkeypatch: pytest.MonkeyPatch, data_dir: Path) -> None:
     monkeypatch.setenv(DATA_DIR_ENV, str(data_dir))
     run = paper_sae(replace(paper_mf("ml-100k"), epochs=1))
-    run = replace(run, sae=replace(run.sae, epochs=1))
-    first = sae(run, progress=False)
-    again = sae(run, progress=False)
+    run = replace(run, sae_config=replace(run.sae_config, epochs=1))
+    first = trained_sae(run, progress=False)
+    again = trained_sae(run, progress=False)
     assert again.history == first.history
-    assert torch.equal(again.sae.weight, first.sae.weight)
-    assert not again.sae.training and not again.sae.weight.requires_grad
+    assert torch.equal(again.autoencoder.weight, first.autoencoder.weight)
+    assert not again.autoencoder.training and not again.autoencoder.weight.requires_grad

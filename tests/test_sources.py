@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from recsae import sources
-from recsae.sources import DATA_DIR_ENV, DataSourceError, locate, source_for
+from recsae.data import sources
+from recsae.data.sources import DATA_DIR_ENV, DataSourceError, locate, source_for
 
 
 def test_unknown_dataset_names_the_known_ones() -> None:

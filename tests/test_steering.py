@@ -9,12 +9,12 @@ import scipy.sparse as sp
 import torch
 from scipy import stats
 
-from recsae.concepts import concept_neuron, concept_readings, fan_neuron, history_share, top_fans
-from recsae.metrics import ranking_metrics
+from recsae.book.results import write_results
+from recsae.concepts.neurons import concept_neuron, concept_readings, fan_neuron, history_share, top_fans
+from recsae.data.split import Split
+from recsae.metrics.ranking import ranking_metrics
 from recsae.models import MatrixFactorization, score_all
-from recsae.results import write_results
 from recsae.sae import SAEConfig, SparseAutoencoder, build_sae
-from recsae.split import Split
 from recsae.steering import (
     ORIGINAL,
     RECONSTRUCTION,
@@ -44,7 +44,7 @@ from recsae.steering import (
     typical_user,
     unit_effect,
 )
-from recsae.training import TrainedRecommender
+from recsae.training.recommender import TrainedRecommender
 
 
 def random_sae(form: str, dim: int, width: int = 12, seed: int = 0) -> SparseAutoencoder:

@@ -9,13 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from recsae.compiled_step import COMPILE_ENV
-from recsae.datasets import load
-from recsae.fidelity_eval import fidelity
-from recsae.sae_training import paper_sae, sae
-from recsae.sources import DATA_DIR_ENV
-from recsae.split import split
-from recsae.sweeps import (
+from recsae.book.sweeps import (
     BETAS,
     TOPK_KS,
     TRADE_OFF_BETA,
@@ -30,7 +24,13 @@ from recsae.sweeps import (
     sparsity_sweep,
     varied,
 )
-from recsae.training import paper_mf, recommender
+from recsae.data.datasets import load
+from recsae.data.sources import DATA_DIR_ENV
+from recsae.data.split import split
+from recsae.evaluation.fidelity import fidelity
+from recsae.training.compiled_step import COMPILE_ENV
+from recsae.training.recommender import paper_mf, trained_recommender
+from recsae.training.sae_trainer import paper_sae, trained_sae
 
 
 def test_beta_sweep_changes_beta_only() -> None:
@@ -38,17 +38,19 @@ def test_beta_sweep_changes_beta_only() -> None:
     runs = beta_sweep(run)
     assert tuple(runs) == BETAS == (0.0, 1.0, 2.0, 5.0, 10.0)
     for beta, varied_run in runs.items():
-        assert varied_run == replace(run, sae=replace(run.sae, beta=beta))
+        assert varied_run == replace(run, sae_config=replace(run.sae_config, beta=beta))
 
 
 def test_sparsity_sweep_covers_kl_weights_and_topk_sizes_at_one_beta() -> None:
     run = paper_sae(paper_mf("ml-1m"), "batch-minmax")
     runs = sparsity_sweep(run, (0.01, 1.0))
     assert list(runs) == [("kl", 0.01), ("kl", 1.0), *(("topk", k) for k in TOPK_KS)]
-    assert all(r.sae.beta == TRADE_OFF_BETA and r.input_scaling == "batch-minmax" for r in runs.values())
-    assert runs[("kl", 1.0)].sae.lambda_kl == 1.0 and runs[("kl", 1.0)].sae.sparsity == "kl"
-    assert runs[("topk", 5)].sae.sparsity == "topk" and runs[("topk", 5)].sae.k == 5
-    assert varied(run, alpha=3.0).sae == replace(run.sae, alpha=3.0)
+    assert all(
+        r.sae_config.beta == TRADE_OFF_BETA and r.input_scaling == "batch-minmax" for r in runs.values()
+    )
+    assert runs[("kl", 1.0)].sae_config.lambda_kl == 1.0 and runs[("kl", 1.0)].sae_config.sparsity == "kl"
+    assert runs[("topk", 5)].sae_config.sparsity == "topk" and runs[("topk", 5)].sae_config.k == 5
+    assert varied(run, alpha=3.0).sae_config == replace(run.sae_config, alpha=3.0)
 
 
 def test_at_sparsity_takes_the_densest_row_not_above_the_target() -> None:
@@ -105,15 +107,18 @@ def test_measure_reports_fidelity_both_ways_and_training_health(
     monkeypatch.setenv(DATA_DIR_ENV, str(data_dir))
     monkeypatch.setenv(COMPILE_ENV, "0")
     run = paper_sae(replace(paper_mf("ml-100k"), epochs=1))
-    run = replace(run, sae=replace(run.sae, epochs=1))
+    run = replace(run, sae_config=replace(run.sae_config, epochs=1))
     result = measure(run)
     data = load("ml-100k")
     direct = fidelity(
-        recommender(run.recommender).model, sae(run).sae, split(data, run.recommender.split), data.matrix()
+        trained_recommender(run.recommender).model,
+        trained_sae(run).autoencoder,
+        split(data, run.recommender.split),
+        data.matrix(),
     )
     for name, value in direct.items():
         assert result[name] == pytest.approx(value), name
     assert 0.0 <= result["rbo_unmasked"] <= 1 - 0.9**30 + 1e-9
     assert -1.0 <= result["kendall_tau_unmasked"] <= 1.0
     assert -1.0 <= result["ms_score"] <= 1.0
-    assert result["dead_fraction"] == sae(run).history[-1]["dead_fraction"]
+    assert result["dead_fraction"] == trained_sae(run).history[-1]["dead_fraction"]

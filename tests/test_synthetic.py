@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-
-from recsae.synthetic import SyntheticConfig, planted_dataset
+from synthetic import SyntheticConfig, planted_dataset
 
 
 def test_schema_matches_the_real_datasets(planted) -> None:

@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 
 from recsae.checks import check_int
-from recsae.datasets import decade_of
-from recsae.interactions import Interactions, from_pairs
+from recsae.data.datasets import decade_of
+from recsae.data.interactions import Interactions, from_pairs
 
 
 @dataclass(frozen=True)

@@ -24,10 +24,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from recsae.interactions import Interactions, from_pairs
-from recsae.provenance import code_digest
-from recsae.sources import DatasetFiles, cache_dir, locate
-from recsae.storage import DamagedFile, load_or_make
+from recsae.cache.provenance import code_digest
+from recsae.cache.storage import DamagedFile, load_or_make
+from recsae.data.interactions import Interactions, from_pairs
+from recsae.data.sources import DatasetFiles, cache_dir, locate
 
 ML1M_DROPPED_USER = 4169
 """PAPER §4.1/§10.5: the official code drops this user (the most active one, 2,314 ratings),
@@ -243,7 +243,8 @@ def check_range(
         row = int(np.argmax(outside.to_numpy()))
         allowed = f"from {low} to {high}" if high is not None else f"at least {low}"
         raise DataFormatError(
-            f"{path.name}, line {_line(row, header)}: {column} must be {allowed}, got {frame[column].iat[row]}."
+            f"{path.name}, line {_line(row, header)}: {column} must be {allowed}, "
+            f"got {frame[column].iat[row]}."
         )
 
 

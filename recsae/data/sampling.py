@@ -81,7 +81,8 @@ def _check_feasible(users: np.ndarray, n_items: int, forbidden_keys: np.ndarray,
     if short.size:
         user = int(short[0])
         raise ValueError(
-            f"User {user} needs {int(needed[user])} negative item(s) but only {max(int(allowed[user]), 0)} of "
+            f"User {user} needs {int(needed[user])} negative item(s) but only "
+            f"{max(int(allowed[user]), 0)} of "
             f"the {n_items} items are allowed; filter out users who interacted with (almost) every item."
         )
 

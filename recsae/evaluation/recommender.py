@@ -6,11 +6,11 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from recsae.datasets import load
-from recsae.metrics import popularity_scores, ranking_metrics
+from recsae.data.datasets import load
+from recsae.data.split import Split, split
+from recsae.metrics.ranking import popularity_scores, ranking_metrics
 from recsae.models import TwoTower, score_all
-from recsae.split import Split, split
-from recsae.training import TrainedRecommender
+from recsae.training.recommender import TrainedRecommender
 
 KS = (10, 20)
 

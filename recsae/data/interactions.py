@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from recsae.storage import digest_bytes
+from recsae.cache.storage import digest_bytes
 
 
 @dataclass(frozen=True, eq=False)

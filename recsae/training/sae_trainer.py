@@ -7,7 +7,7 @@ user, on whom fidelity and steering are measured. Each batch gives the SAE the e
 its users and of its items, and L_pred compares the frozen recommender's scores on those
 pairs (PAPER §2.4). The recommender only scores; its parameters are never optimised.
 
-``sae(run)`` is what chapters call: it returns the trained, frozen SAE for that exact run from
+``trained_sae(run)`` is what chapters call: it returns the trained, frozen SAE for that exact run from
 the artifact cache, training it (and the recommender, if needed) first.
 """
 
@@ -24,18 +24,18 @@ import torch
 from torch import Tensor
 from tqdm import tqdm
 
-from recsae.artifacts import load_or_build, training_inputs
-from recsae.compiled_step import compile_by_default
-from recsae.datasets import load
-from recsae.determinism import deterministic
-from recsae.interactions import Interactions
+from recsae.cache.artifacts import load_or_build, training_inputs
+from recsae.cache.provenance import state_digest
+from recsae.data.datasets import load
+from recsae.data.interactions import Interactions
+from recsae.data.sampling import one_to_one_stream
+from recsae.data.split import Split, forbidden_training_negatives, split
 from recsae.models import TwoTower, freeze
-from recsae.provenance import state_digest
 from recsae.sae import PAPER_CONFIGS, SAEConfig, SparseAutoencoder, build_sae, mean_l0
-from recsae.sae_step import AdamTrainer, blocks
-from recsae.sampling import one_to_one_stream
-from recsae.split import Split, forbidden_training_negatives, split
-from recsae.training import RecommenderConfig, recommender
+from recsae.training.compiled_step import compile_by_default
+from recsae.training.determinism import deterministic
+from recsae.training.recommender import RecommenderConfig, trained_recommender
+from recsae.training.sae_step import AdamTrainer, blocks
 
 SCORE_PAIRS = 20_000
 """Size of the fixed (SAE-train user, item) sample on which the history's score MSE is measured."""
@@ -76,7 +76,7 @@ class SAERunConfig:
     """
 
     recommender: RecommenderConfig
-    sae: SAEConfig
+    sae_config: SAEConfig
     input_scaling: Literal["raw", "batch-minmax"] = "raw"
 
     def __post_init__(self) -> None:
@@ -85,9 +85,9 @@ class SAERunConfig:
                 f"Unknown input scaling {self.input_scaling!r}; expected one of "
                 f"{', '.join(sorted(INPUT_SCALINGS))}."
             )
-        if self.sae.input_dim != self.recommender.dim:
+        if self.sae_config.input_dim != self.recommender.dim:
             raise ValueError(
-                f"The SAE reads {self.sae.input_dim}-dimensional inputs but the recommender's "
+                f"The SAE reads {self.sae_config.input_dim}-dimensional inputs but the recommender's "
                 f"embeddings have {self.recommender.dim} dimensions."
             )
 
@@ -113,7 +113,7 @@ class TrainedSAE:
     """A trained SAE (eval mode, no parameter requires grad) and its per-epoch history."""
 
     run: SAERunConfig
-    sae: SparseAutoencoder
+    autoencoder: SparseAutoencoder
     history: list[dict[str, float]]
 
 
@@ -128,7 +128,7 @@ def train_sae(
 
     ``model`` must be frozen (no parameter requires grad): the gradient of L_pred flows through
     it into the SAE, and only the SAE's parameters are optimised. ``compiled`` chooses the
-    compiled or the eager step (``recsae.sae_step``; ``None``: compiled unless
+    compiled or the eager step (``recsae.training.sae_step``; ``None``: compiled unless
     ``RECSAE_COMPILE=0``). The history's loss means are those of the training batches (on the
     scaled vectors under batch-minmax); its diagnostics feed raw embeddings, as evaluation and
     steering do.
@@ -152,7 +152,7 @@ def embedding_tables(model: TwoTower) -> tuple[Tensor, Tensor]:
 def _train(
     run: SAERunConfig, model: TwoTower, held_out: Split, progress: bool | None, compiled: bool
 ) -> TrainedSAE:
-    config = run.sae
+    config = run.sae_config
     autoencoder = build_sae(config)
     trainer = AdamTrainer(
         autoencoder,
@@ -198,21 +198,21 @@ def fit_epochs(
     """
     first = runs[0]
     forbidden = forbidden_training_negatives(held_out)
-    diagnoses = [_diagnostics(run.sae.seed, model, held_out) for run in runs]
+    diagnoses = [_diagnostics(run.sae_config.seed, model, held_out) for run in runs]
     histories: list[list[dict[str, float]]] = [[] for _ in runs]
     epochs = tqdm(
-        range(first.sae.epochs),
+        range(first.sae_config.epochs),
         desc=f"{'SAE' if len(runs) == 1 else f'{len(runs)} SAEs'} on {first.recommender.model} / "
         f"{first.recommender.dataset}",
         disable=None if progress is None else not progress,
     )
     for epoch in epochs:
         streams = [
-            sae_training_stream(held_out, forbidden, np.random.default_rng([run.sae.seed, epoch]))
+            sae_training_stream(held_out, forbidden, np.random.default_rng([run.sae_config.seed, epoch]))
             for run in runs
         ]
         sums = sum(trainer(*block) for block in epoch_blocks(streams))
-        batches = math.ceil(len(streams[0][0]) / first.sae.batch_size)
+        batches = math.ceil(len(streams[0][0]) / first.sae_config.batch_size)
         means = (sums / batches).reshape(len(runs), len(LOSS_KEYS))
         for history, row, diagnose, autoencoder in zip(histories, means, diagnoses, members(), strict=True):
             losses = dict(zip(LOSS_KEYS, row.tolist()))
@@ -228,14 +228,14 @@ def fit_epochs(
     ]
 
 
-SAE_TRAINING_CODE = "recsae.sae_ensemble"
+SAE_TRAINING_CODE = "recsae.training.sae_ensemble"
 """The module whose imports reach all the code that trains an SAE, alone (``train_sae``) or in
 an ensemble: the code part of every SAE's cache key, the same however it was trained."""
 
 
-def sae(run: SAERunConfig, progress: bool | None = None) -> TrainedSAE:
+def trained_sae(run: SAERunConfig, progress: bool | None = None) -> TrainedSAE:
     """The trained SAE for ``run``, from the artifact cache or trained (once) now."""
-    trained = recommender(run.recommender, progress)
+    trained = trained_recommender(run.recommender, progress)
     data = load(run.recommender.dataset)
     return load_or_build(
         "sae",
@@ -257,11 +257,11 @@ def sae_inputs(data: Interactions, model: TwoTower) -> dict[str, str | int]:
 
 def stored_sae_state(trained: TrainedSAE) -> dict[str, Any]:
     """What the cache keeps of a trained SAE: its weights and its training history."""
-    return {"weights": trained.sae.state_dict(), "history": trained.history}
+    return {"weights": trained.autoencoder.state_dict(), "history": trained.history}
 
 
 def restore_sae(run: SAERunConfig, state: dict[str, Any]) -> TrainedSAE:
-    autoencoder = build_sae(run.sae)
+    autoencoder = build_sae(run.sae_config)
     autoencoder.load_state_dict(state["weights"])
     return TrainedSAE(run, freeze(autoencoder), state["history"])
 

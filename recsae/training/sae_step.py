@@ -22,8 +22,8 @@ import torch
 from torch import Tensor, nn
 from torch.func import functional_call, grad_and_value
 
-from recsae.compiled_step import STEPS_PER_CALL, Adam, call_compiled, compile_by_default, compile_step
 from recsae.sae import LossTerms, LossWeights, Recommender, SparseAutoencoder, total_loss
+from recsae.training.compiled_step import STEPS_PER_CALL, Adam, call_compiled, compile_step
 
 
 def loss_and_auxiliaries(terms: LossTerms) -> tuple[Tensor, tuple[Tensor, Tensor, Tensor]]:
@@ -38,7 +38,7 @@ class _Objective(nn.Module):
 
     def __init__(self, sae: SparseAutoencoder, model: Recommender) -> None:
         super().__init__()
-        self.sae = sae
+        self.autoencoder = sae
         self.model = model
         # Weights as tensors are inputs of the compiled graph rather than constants baked into
         # it, so a β or λ sweep compiles once.
@@ -47,7 +47,9 @@ class _Objective(nn.Module):
     def forward(
         self, users: Tensor, items: Tensor, user_vectors: Tensor, item_vectors: Tensor
     ) -> tuple[Tensor, tuple[Tensor, Tensor, Tensor]]:
-        terms = total_loss(self.sae, self.model, users, items, user_vectors, item_vectors, self.weights)
+        terms = total_loss(
+            self.autoencoder, self.model, users, items, user_vectors, item_vectors, self.weights
+        )
         return loss_and_auxiliaries(terms)
 
 
@@ -132,14 +134,14 @@ class AdamTrainer(BlockTrainer):
         batch_size: int,
         compiled: bool,
     ) -> None:
-        self.sae = sae
+        self.autoencoder = sae
         self.objective = _Objective(sae, model)
         self.tables = tables
         self.scale = scale
         self.compiled_shape = (STEPS_PER_CALL, batch_size)
         # Detached views share storage with the SAE's parameters, so updating them in place
         # trains the SAE itself.
-        self.adam = Adam({f"sae.{name}": p.detach() for name, p in sae.named_parameters()}, lr)
+        self.adam = Adam({f"autoencoder.{name}": p.detach() for name, p in sae.named_parameters()}, lr)
         if compiled:
             self._compile()
 
@@ -147,7 +149,7 @@ class AdamTrainer(BlockTrainer):
         grads, (parts, user_codes, item_codes) = loss_gradients(
             self.objective, self.adam.params, self.tables, self.scale, users, items
         )
-        self.sae.record_activity(user_codes, item_codes)
+        self.autoencoder.record_activity(user_codes, item_codes)
         self.adam.update(grads)
         return parts
 

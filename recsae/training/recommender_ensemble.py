@@ -25,14 +25,20 @@ from torch import Tensor, nn
 from torch.func import functional_call, grad_and_value, vmap
 from tqdm import tqdm
 
-from recsae.artifacts import load_or_build_many, training_inputs
-from recsae.compiled_step import STEPS_PER_CALL, Adam, call_compiled, compile_by_default, compile_step
-from recsae.datasets import load
-from recsae.determinism import deterministic
-from recsae.interactions import Interactions
+from recsae.cache.artifacts import load_or_build_many, training_inputs
+from recsae.data.datasets import load
+from recsae.data.interactions import Interactions
+from recsae.data.split import Split, forbidden_training_negatives, split
 from recsae.models import NeuralCF, freeze
-from recsae.split import Split, forbidden_training_negatives, split
-from recsae.training import (
+from recsae.training.compiled_step import (
+    STEPS_PER_CALL,
+    Adam,
+    call_compiled,
+    compile_by_default,
+    compile_step,
+)
+from recsae.training.determinism import deterministic
+from recsae.training.recommender import (
     TRAINING_CODE,
     RecommenderConfig,
     TrainedRecommender,
@@ -206,18 +212,20 @@ def _blocks(users: Tensor, items: Tensor, labels: Tensor, batch_size: int) -> It
         yield tuple(t[None, :, batch * batch_size : (batch + 1) * batch_size] for t in (users, items, labels))
 
 
-def recommenders(
+def trained_recommenders(
     configs: Sequence[RecommenderConfig], progress: bool | None = None
 ) -> list[TrainedRecommender]:
     """The trained models of ``configs`` (all on one dataset and split), from the artifact cache.
 
     Those not cached yet are trained now: the seeds of one NCF setting together as an
     ensemble, anything else alone. Each is stored under its own key, the same key
-    ``recommender(config)`` looks up, so later calls find every model by its config alone.
+    ``trained_recommender(config)`` looks up, so later calls find every model by its config alone.
     """
     configs = list(configs)
     if len({(config.dataset, config.split) for config in configs}) > 1:
-        raise ValueError("recommenders() takes configs of one dataset and split; call it once per dataset.")
+        raise ValueError(
+            "trained_recommenders() takes configs of one dataset and split; call it once per dataset."
+        )
     data = load(configs[0].dataset)
 
     def train_missing(missing: list[RecommenderConfig]) -> list[TrainedRecommender]:

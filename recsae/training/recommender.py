@@ -1,6 +1,6 @@
 """Training the recommenders with 1:1 negatives re-sampled every epoch, and caching them.
 
-``recommender(config)`` is what chapters call: it returns the trained, frozen model for that
+``trained_recommender(config)`` is what chapters call: it returns the trained, frozen model for that
 exact config from the artifact cache, training it first if needed.
 """
 
@@ -15,15 +15,15 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from recsae.artifacts import load_or_build, training_inputs
+from recsae.cache.artifacts import load_or_build, training_inputs
 from recsae.checks import check_int, check_number
-from recsae.datasets import load
-from recsae.determinism import deterministic
-from recsae.interactions import Interactions
-from recsae.metrics import ranking_metrics
+from recsae.data.datasets import load
+from recsae.data.interactions import Interactions
+from recsae.data.sampling import one_to_one_stream
+from recsae.data.split import Split, SplitConfig, forbidden_training_negatives, split
+from recsae.metrics.ranking import ranking_metrics
 from recsae.models import MatrixFactorization, NeuralCF, TwoTower, freeze, score_all
-from recsae.sampling import one_to_one_stream
-from recsae.split import Split, SplitConfig, forbidden_training_negatives, split
+from recsae.training.determinism import deterministic
 
 
 @dataclass(frozen=True)
@@ -162,13 +162,13 @@ def _train(
     return TrainedRecommender(config, freeze(model), history)
 
 
-TRAINING_CODE = "recsae.recommender_ensemble"
+TRAINING_CODE = "recsae.training.recommender_ensemble"
 """The module whose imports reach all the code that trains a recommender, alone
-(``train_recommender``) or with its seeds (``recsae.recommender_ensemble``): the code part of
+(``train_recommender``) or with its seeds (``recsae.training.recommender_ensemble``): the code part of
 every recommender's cache key, the same however it was trained."""
 
 
-def recommender(config: RecommenderConfig, progress: bool | None = None) -> TrainedRecommender:
+def trained_recommender(config: RecommenderConfig, progress: bool | None = None) -> TrainedRecommender:
     """The trained model for ``config``, from the artifact cache or trained (once) now."""
     data = load(config.dataset)
     return load_or_build(

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from recsae.storage import write_atomically
+from recsae.cache.storage import write_atomically
 
 RESULTS_DIR_ENV = "RECSAE_RESULTS_DIR"
 Value = float | int | str | bool

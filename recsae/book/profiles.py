@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from recsae.sae_training import SAERunConfig, paper_sae
-from recsae.training import RecommenderConfig, paper_mf, paper_ncf
+from recsae.training.recommender import RecommenderConfig, paper_mf, paper_ncf
+from recsae.training.sae_trainer import SAERunConfig, paper_sae
 
 NCF_LEARNING_RATE = 1e-3
 """The paper's Adam lr of 0.05 does not learn on ML-1M (its loss stays near the start and
@@ -42,12 +42,12 @@ class Profile:
         """The MovieLens dataset the SAE chapters study (PAPER §8 reports ML-1M)."""
         return self.datasets[0]
 
-    def sae(self, model: str, input_scaling: Literal["raw", "batch-minmax"] = "raw") -> SAERunConfig:
+    def sae_run(self, model: str, input_scaling: Literal["raw", "batch-minmax"] = "raw") -> SAERunConfig:
         """The paper's SAE (``paper_sae``) for ``model`` ("mf" or "ncf") on the main dataset."""
         run = paper_sae(self.recommenders[f"{short_name(self.main_dataset)}.{model}"], input_scaling)
         if self.sae_epochs is None:
             return run
-        return replace(run, sae=replace(run.sae, epochs=self.sae_epochs))
+        return replace(run, sae_config=replace(run.sae_config, epochs=self.sae_epochs))
 
 
 def get_profile(name: str) -> Profile:

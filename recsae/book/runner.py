@@ -24,8 +24,8 @@ import nbformat
 import papermill
 import yaml
 
-from recsae.results import book_root
-from recsae.storage import write_atomically
+from recsae.book.results import book_root
+from recsae.cache.storage import write_atomically
 
 PROFILES = ("full", "quick")
 DEFAULT_PROFILE = "full"
@@ -111,7 +111,3 @@ def main(argv: list[str] | None = None) -> None:
             execute_chapter(source, arguments.profile)
     if arguments.action in ("build", "all"):
         build_book(root)
-
-
-if __name__ == "__main__":
-    main()

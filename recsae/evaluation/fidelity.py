@@ -3,7 +3,7 @@
 PAPER §6: for every SAE test user (never seen in SAE training), the frozen recommender ranks
 all items twice, once from the original user and item embeddings and once from the SAE
 reconstructions of both, and the two top-N lists are compared with the rank metrics of
-``recsae.fidelity``. Beyond those list metrics, NDCG@10 on the held-out positives says whether
+``recsae.metrics.fidelity``. Beyond those list metrics, NDCG@10 on the held-out positives says whether
 the reconstructions still *recommend well*, measured against the floor of replacing every
 embedding by its side's mean (``fraction_ndcg_recovered``).
 """
@@ -14,17 +14,17 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-from recsae.fidelity import (
+from recsae.data.split import Split
+from recsae.metrics.fidelity import (
     fraction_ndcg_recovered,
     kendall_tau_b,
     rank_biased_overlap,
     rank_biased_overlap_ext,
     weighted_tau,
 )
-from recsae.metrics import ranking_metrics, top_k
+from recsae.metrics.ranking import ranking_metrics, top_k
 from recsae.models import TwoTower, score_all
 from recsae.sae import SparseAutoencoder, mean_l0
-from recsae.split import Split
 
 NDCG_CUTOFF = 10
 

@@ -15,8 +15,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from recsae.checks import check_int, check_number
-from recsae.interactions import Interactions
-from recsae.sampling import pair_keys, sample_negatives
+from recsae.data.interactions import Interactions
+from recsae.data.sampling import pair_keys, sample_negatives
 
 
 @dataclass(frozen=True)

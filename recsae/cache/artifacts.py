@@ -7,11 +7,11 @@ The key is a SHA-256 of everything the model depends on:
 * the digest of the parsed data it was trained on (so a parser fix retrains);
 * the digest of the upstream model's weights, for a model that explains another one (an SAE
   depends on *that* trained recommender, not on the recommender's settings);
-* the code that trains it (``recsae.provenance.code_digest``), so an edit to the training
+* the code that trains it (``recsae.cache.provenance.code_digest``), so an edit to the training
   code retrains without anyone bumping a constant;
 * the number of CPU threads, which changes NCF's floating-point sums in the 7th digit.
 
-The stored file is sealed with its own digest (``recsae.storage``) and records the config and
+The stored file is sealed with its own digest (``recsae.cache.storage``) and records the config and
 inputs it was built from. A file that fails either check, or cannot be turned back into a
 model, is rebuilt with one line on the ``recsae`` logger saying which file and why.
 """
@@ -28,9 +28,9 @@ from typing import Any, TypeVar
 
 import torch
 
-from recsae.provenance import CACHE_CODE, DATA_CODE, code_digest
-from recsae.sources import cache_dir
-from recsae.storage import DamagedFile, load_or_make_many
+from recsae.cache.provenance import CACHE_CODE, DATA_CODE, code_digest
+from recsae.cache.storage import DamagedFile, load_or_make_many
+from recsae.data.sources import cache_dir
 
 T = TypeVar("T")
 

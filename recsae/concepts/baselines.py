@@ -3,7 +3,7 @@
 A claim that the SAE finds concepts means its neurons are purer than directions that need
 no training: the embedding's own coordinates, its principal axes, and the SAE before
 training. Each function turns item embeddings [items, d] into a code matrix
-[items, columns] that ``recsae.concepts`` reads exactly as it reads SAE codes. A neuron
+[items, columns] that ``recsae.concepts.neurons`` reads exactly as it reads SAE codes. A neuron
 ranks items by its column, descending, so a direction and its negative are two neurons:
 both ends of an axis may name a concept.
 """

@@ -16,15 +16,15 @@ from dataclasses import replace
 import pandas as pd
 import torch
 
-from recsae.datasets import load
-from recsae.fidelity_eval import fidelity
-from recsae.interactions import Interactions
+from recsae.book.paper import reported
+from recsae.data.datasets import load
+from recsae.data.interactions import Interactions
+from recsae.data.split import Split, split
+from recsae.evaluation.fidelity import fidelity
+from recsae.metrics.monosemanticity import monosemanticity
 from recsae.models import TwoTower
-from recsae.monosemanticity import monosemanticity
-from recsae.paper import reported
-from recsae.sae_training import SAERunConfig, sae
-from recsae.split import Split, split
-from recsae.training import RecommenderConfig, recommender
+from recsae.training.recommender import RecommenderConfig, trained_recommender
+from recsae.training.sae_trainer import SAERunConfig, trained_sae
 
 BETAS = (0.0, 1.0, 2.0, 5.0, 10.0)
 """The β grid of the paper's ablation (PAPER §8.3)."""
@@ -50,7 +50,7 @@ HEALTH = ("dead_fraction", "explained_variance_users", "explained_variance_items
 
 def varied(run: SAERunConfig, **changes: object) -> SAERunConfig:
     """``run`` with some SAE fields changed (``beta=…``, ``lambda_kl=…``, ``sparsity=…``)."""
-    return replace(run, sae=replace(run.sae, **changes))
+    return replace(run, sae_config=replace(run.sae_config, **changes))
 
 
 def beta_sweep(run: SAERunConfig, betas: Iterable[float] = BETAS) -> dict[float, SAERunConfig]:
@@ -71,19 +71,19 @@ def sparsity_sweep(run: SAERunConfig, kl_weights: Iterable[float]) -> dict[tuple
 def measure(run: SAERunConfig) -> dict[str, float]:
     """Everything the chapter reports about one SAE, trained (or loaded from the cache) first.
 
-    Fidelity of PAPER §6 on the SAE test users (``recsae.fidelity_eval``), with seen items
+    Fidelity of PAPER §6 on the SAE test users (``recsae.evaluation.fidelity``), with seen items
     masked (ours) and, as ``*_unmasked``, without (the official NCF protocol), the monosemanticity
     score of PAPER §5.3 on all item codes against the original item embeddings, and the last
     epoch's dead-latent share and explained variance.
     """
-    trained_sae = sae(run)
+    trained = trained_sae(run)
     model, data, held_out = _frozen_setting(run.recommender)
-    item_codes, _ = trained_sae.sae.encode(model.item_vectors)
-    result = fidelity(model, trained_sae.sae, held_out, data.matrix())
-    unmasked = fidelity(model, trained_sae.sae, held_out, None)
+    item_codes, _ = trained.autoencoder.encode(model.item_vectors)
+    result = fidelity(model, trained.autoencoder, held_out, data.matrix())
+    unmasked = fidelity(model, trained.autoencoder, held_out, None)
     result.update({f"{name}_unmasked": unmasked[name] for name in UNMASKED})
     result["ms_score"] = monosemanticity(item_codes, model.item_vectors).mean
-    result.update({name: trained_sae.history[-1][name] for name in HEALTH})
+    result.update({name: trained.history[-1][name] for name in HEALTH})
     return result
 
 
@@ -92,7 +92,7 @@ def _frozen_setting(config: RecommenderConfig) -> tuple[TwoTower, Interactions, 
     """The recommender, its data and its split, loaded once per configuration: a sweep
     measures tens of SAEs on the same frozen recommender."""
     data = load(config.dataset)
-    return recommender(config).model, data, split(data, config.split)
+    return trained_recommender(config).model, data, split(data, config.split)
 
 
 def measure_all(runs: Mapping[Hashable, SAERunConfig]) -> pd.DataFrame:

@@ -24,7 +24,7 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from recsae.storage import locked
+from recsae.cache.storage import locked
 
 DATA_DIR_ENV = "RECSAE_DATA_DIR"
 CACHE_DIR_ENV = "RECSAE_CACHE_DIR"
@@ -65,7 +65,9 @@ SOURCES: dict[str, DatasetSource] = {
             sha256={
                 "movies.dat": "0140fc2356357c1a851d0f52e893a1e4d3696df632c4141cea8d5bc3d621f0b9",
                 "users.dat": "1dc3a95300cb19f7c10e027daf29b8cdf1d908dab65b5edfb45950aa389a10a3",
-                "ratings_no_timestamps.dat.gz": "d772187dc0388f89b245b84aa9ddfd743cf120187044425fdd7b74d4faa31e8a",
+                "ratings_no_timestamps.dat.gz": (
+                    "d772187dc0388f89b245b84aa9ddfd743cf120187044425fdd7b74d4faa31e8a"
+                ),
             },
         ),
         DatasetSource(
@@ -197,9 +199,9 @@ def _download_and_unpack(source: DatasetSource) -> Path:
     with locked(unpacked) as writable:  # a second first-time run waits here, then finds the folder
         if not writable:
             raise DataSourceError(
-                f"The cache folder {str(cache_dir())!r} is not writable, so {source.url} cannot be downloaded "
-                f"into it; set {CACHE_DIR_ENV} to a writable folder, or {DATA_DIR_ENV} to a folder that holds "
-                f"the unpacked {source.folder!r}."
+                f"The cache folder {str(cache_dir())!r} is not writable, so {source.url} cannot be "
+                f"downloaded into it; set {CACHE_DIR_ENV} to a writable folder, or {DATA_DIR_ENV} to a "
+                f"folder that holds the unpacked {source.folder!r}."
             )
         for orphan in unpacked.parent.glob(_staging_prefix(source.folder) + "*"):
             shutil.rmtree(orphan, ignore_errors=True)  # left by a run that was killed while unpacking
@@ -247,7 +249,8 @@ def unpack_atomically(archive: Path, member_folder: str, destination: Path) -> N
                 members = [m for m in bundle.namelist() if m.startswith(member_folder + "/")]
                 if not members:
                     raise DataSourceError(
-                        f"{str(archive)!r} has no {member_folder!r} folder; delete it so it is downloaded again."
+                        f"{str(archive)!r} has no {member_folder!r} folder; "
+                        "delete it so it is downloaded again."
                     )
                 bundle.extractall(staging, members)
         except (zipfile.BadZipFile, zlib.error, EOFError) as error:

@@ -1,7 +1,7 @@
 """What a latent means, read off the items (and users) that activate it (PAPER §5).
 
 Every function takes a plain code matrix, one row per item (or user) and one column per
-"neuron", so SAE codes and the baselines of ``recsae.concept_baselines`` are measured by the
+"neuron", so SAE codes and the baselines of ``recsae.concepts.baselines`` are measured by the
 same rules. A neuron is read through its top-K items (PAPER §5.1): it gets the concept label
 most over-represented among its top 10 (PAPER §10.15), and is scored by how many of its top-K
 items carry that label (semantic purity, PAPER §5.2) and by how well its activation separates
@@ -22,7 +22,7 @@ import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
-from recsae.datasets import DECADES
+from recsae.data.datasets import DECADES
 
 PURITY_DEPTHS = (10, 20, 50)
 """K of purity@K (PAPER §5.2)."""
@@ -183,7 +183,7 @@ def decade_profile(codes: ArrayLike, decades: pd.Series, k: int = DECADE_DEPTH) 
     """Share of each decade among every neuron's top-k items (PAPER §5.1, §8.4).
 
     One row per neuron, one column per decade that occurs in ``decades`` (one entry per item,
-    e.g. '1990s'); the columns follow ``recsae.datasets.DECADES`` and then any other value in
+    e.g. '1990s'); the columns follow ``recsae.data.datasets.DECADES`` and then any other value in
     sorted order, so rows sum to 1.
     """
     matrix = _codes(codes)

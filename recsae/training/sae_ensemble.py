@@ -1,6 +1,6 @@
 """Many SAEs of one shape trained side by side: a β sweep, a seed spread, in one compiled step.
 
-A compiled single-SAE step (``recsae.sae_step``) costs about 0.5 ms, much of it per-step
+A compiled single-SAE step (``recsae.training.sae_step``) costs about 0.5 ms, much of it per-step
 overhead: the arithmetic of a 20 × 22 SAE on a batch of 256 is small. An ensemble stacks the
 parameters of E SAEs on a leading member axis and maps the single SAE's loss over it with
 ``torch.func.vmap``, so E members share one step's overhead and its larger, batched kernels
@@ -26,10 +26,9 @@ import torch
 from torch import Tensor, nn
 from torch.func import stack_module_state, vmap
 
-from recsae.artifacts import load_or_build_many
-from recsae.compiled_step import STEPS_PER_CALL, Adam, compile_by_default
-from recsae.datasets import load
-from recsae.determinism import deterministic
+from recsae.cache.artifacts import load_or_build_many
+from recsae.data.datasets import load
+from recsae.data.split import Split, split
 from recsae.models import MatrixFactorization, TwoTower
 from recsae.sae import (
     LossWeights,
@@ -41,8 +40,11 @@ from recsae.sae import (
     prediction_loss,
     total_loss,
 )
-from recsae.sae_step import BlockTrainer, blocks, loss_and_auxiliaries, loss_gradients
-from recsae.sae_training import (
+from recsae.training.compiled_step import STEPS_PER_CALL, Adam, compile_by_default
+from recsae.training.determinism import deterministic
+from recsae.training.recommender import trained_recommender
+from recsae.training.sae_step import BlockTrainer, blocks, loss_and_auxiliaries, loss_gradients
+from recsae.training.sae_trainer import (
     INPUT_SCALINGS,
     SAERunConfig,
     TrainedSAE,
@@ -53,13 +55,11 @@ from recsae.sae_training import (
     sae_inputs,
     stored_sae_state,
 )
-from recsae.split import Split, split
-from recsae.training import recommender
 
 PER_MEMBER_FIELDS = frozenset({*LossWeights._fields, "lr", "seed"})
 """The ``SAEConfig`` fields that may differ between the members of one ensemble."""
 
-CLOCK = "sae.steps_since_active"
+CLOCK = "autoencoder.steps_since_active"
 """The dead-latent clock's name inside the trainer's objective module."""
 
 
@@ -114,7 +114,7 @@ class _MemberObjective(nn.Module):
 
     def __init__(self, sae: SparseAutoencoder, model: Recommender) -> None:
         super().__init__()
-        self.sae = sae
+        self.autoencoder = sae
         self.model = model
         self.prediction_term = prediction_term(model, sae.config)
 
@@ -122,7 +122,14 @@ class _MemberObjective(nn.Module):
         self, users: Tensor, items: Tensor, user_vectors: Tensor, item_vectors: Tensor, weights: LossWeights
     ) -> tuple[Tensor, tuple[Tensor, Tensor, Tensor]]:
         terms = total_loss(
-            self.sae, self.model, users, items, user_vectors, item_vectors, weights, self.prediction_term
+            self.autoencoder,
+            self.model,
+            users,
+            items,
+            user_vectors,
+            item_vectors,
+            weights,
+            self.prediction_term,
         )
         return loss_and_auxiliaries(terms)
 
@@ -153,7 +160,7 @@ class EnsembleTrainer(BlockTrainer):
         params, buffers = stack_module_state(self._members)
         self.clock = buffers["steps_since_active"]
         self.adam = Adam(
-            {f"sae.{name}": p.detach() for name, p in params.items()},
+            {f"autoencoder.{name}": p.detach() for name, p in params.items()},
             torch.tensor([config.lr for config in configs]),
         )
         per_weight = zip(*(config.loss_weights for config in configs))
@@ -185,7 +192,7 @@ class EnsembleTrainer(BlockTrainer):
     def members(self) -> list[SparseAutoencoder]:
         """The members as SAE modules, each holding its current parameters and clock."""
         for index, member in enumerate(self._members):
-            state = {name.removeprefix("sae."): p[index] for name, p in self.adam.params.items()}
+            state = {name.removeprefix("autoencoder."): p[index] for name, p in self.adam.params.items()}
             member.load_state_dict({**state, "steps_since_active": self.clock[index]})
         return self._members
 
@@ -210,7 +217,9 @@ def ensemble_groups(runs: Sequence[SAERunConfig]) -> list[list[int]]:
     appearance: same recommender, same input scaling, same ``shared_fields``."""
     groups: dict[Hashable, list[int]] = {}
     for position, run in enumerate(runs):
-        groups.setdefault((run.recommender, run.input_scaling, shared_fields(run.sae)), []).append(position)
+        groups.setdefault((run.recommender, run.input_scaling, shared_fields(run.sae_config)), []).append(
+            position
+        )
     return list(groups.values())
 
 
@@ -258,7 +267,7 @@ def train_sae_ensemble(
 def _train_group(
     runs: Sequence[SAERunConfig], model: TwoTower, held_out: Split, progress: bool | None, compiled: bool
 ) -> list[TrainedSAE]:
-    configs = [run.sae for run in runs]
+    configs = [run.sae_config for run in runs]
     batch_size = configs[0].batch_size
     trainer = EnsembleTrainer(
         configs, model, embedding_tables(model), INPUT_SCALINGS[runs[0].input_scaling], compiled
@@ -274,16 +283,18 @@ def _train_group(
     )
 
 
-def saes(runs: Sequence[SAERunConfig], progress: bool | None = None) -> list[TrainedSAE]:
+def trained_saes(runs: Sequence[SAERunConfig], progress: bool | None = None) -> list[TrainedSAE]:
     """The trained SAEs of ``runs`` (all explaining one recommender), from the artifact cache.
 
     Those not cached yet are trained now, in ensembles of compatible runs, and each is stored
-    under its own key, the one ``sae(run)`` looks up: a member is found again by its run alone.
+    under its own key, the one ``trained_sae(run)`` looks up: a member is found again by its run alone.
     """
     runs = list(runs)
     if len({run.recommender for run in runs}) > 1:
-        raise ValueError("saes() takes runs that explain one recommender; call it once per recommender.")
-    trained = recommender(runs[0].recommender, progress)
+        raise ValueError(
+            "trained_saes() takes runs that explain one recommender; call it once per recommender."
+        )
+    trained = trained_recommender(runs[0].recommender, progress)
     data = load(runs[0].recommender.dataset)
     inputs = sae_inputs(data, trained.model)
     return load_or_build_many(

@@ -10,8 +10,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 from torch import Tensor
 
-from recsae.datasets import DECADES
-from recsae.interactions import Interactions
+from recsae.data.datasets import DECADES
+from recsae.data.interactions import Interactions
 from recsae.steering import ORIGINAL, RECONSTRUCTION, levels_of
 
 

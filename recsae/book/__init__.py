@@ -1,0 +1,1 @@
+"""What only the book needs: the chapter runner, profiles, the paper's numbers, results, tables, plots."""

@@ -1,0 +1,1 @@
+"""The cache: sealed, atomic, locked files, and the digests that key every stored artifact."""

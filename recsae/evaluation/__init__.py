@@ -1,0 +1,1 @@
+"""Evaluation: a trained recommender against held-out interactions, an SAE against its recommender."""

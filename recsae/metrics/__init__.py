@@ -1,0 +1,1 @@
+"""Metrics: ranking accuracy, rank fidelity between two recommendation lists, monosemanticity."""
