@@ -2,7 +2,7 @@
 
     python benchmarks/ensemble.py [--steps N] [--sizes 1 5 10 30] [--profile full]
 
-For the paper's MF and NCF SAEs (PAPER §2.4) against the cached recommenders, times the
+For the paper's MF and NCF SAEs (official ``training.ipynb``) against the cached recommenders, times the
 compiled step of one SAE trained alone (``AdamTrainer``) and of ensembles of E members
 (``EnsembleTrainer``: the same SAE with E seeds), on the real batch stream, and prints the
 milliseconds per step of each member. The first call of each trainer (tracing and, on a cold

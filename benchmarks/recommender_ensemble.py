@@ -3,7 +3,7 @@ on an otherwise idle machine.
 
     python benchmarks/recommender_ensemble.py [--steps N]
 
-Times N Adam steps at the book's batch of 256 (PAPER §3.2) for the eager single-model loop of
+Times N Adam steps at the book's batch of 256 (the official NCF batch) for the eager single-model loop of
 ``train_recommender`` and for ``RecommenderEnsemble`` with E = 1, 5 and 10 members, eager and
 compiled; the first compiled block (tracing and compiling) is timed apart. Prints ms per step
 and per member-step, and what one 30-epoch training of each member would take at that speed.

@@ -2,7 +2,7 @@
 
     python benchmarks/sae.py [--sweep]
 
-Trains the paper's MF and NCF SAEs (18 epochs, batch 256, PAPER §2.4) against the cached
+Trains the paper's MF and NCF SAEs (18 epochs, batch 256, as in ``training.ipynb``) against the cached
 recommenders and prints the seconds of each, split into the first call (tracing and, on a
 cold compiler cache, compiling) and the rest, beside the eager step's time per step. With
 ``--sweep`` it also times the β sweep {0, 1, 2, 5, 10} of both backbones. Nothing is read

@@ -1,4 +1,4 @@
-"""The two frozen two-tower recommenders of the paper (PAPER §1, §3): MF and NCF.
+"""The two frozen two-tower recommenders of the paper (official ``code/ML1M/models.ipynb``): MF and NCF.
 
 Both score a (user, item) pair from the two embedding vectors, so that later chapters can
 feed *other* vectors — SAE reconstructions, edited codes — through the same frozen model.
@@ -22,7 +22,7 @@ from torch import Tensor, nn
 
 
 class MatrixFactorization(nn.Module):
-    """Logistic MF: ŷ = σ(b + b_u + b_i + e_u·e_i) with a constant offset b (PAPER §3.1)."""
+    """Logistic MF: ŷ = σ(b + b_u + b_i + e_u·e_i) with a constant offset b (as in the official code)."""
 
     def __init__(
         self, n_users: int, n_items: int, dim: int, init_std: float, offset: float, generator: torch.Generator
@@ -55,12 +55,12 @@ class MatrixFactorization(nn.Module):
 
 
 class NeuralCF(nn.Module):
-    """NCF, MLP tower only: ŷ = σ(MLP([e_u; e_i])), 2d → 64 → 32 → 16 → 1 (PAPER §3.2).
+    """NCF, MLP tower only: ŷ = σ(MLP([e_u; e_i])), 2d → 64 → 32 → 16 → 1 (as in the official code).
 
     The first layer acts on the concatenation, so it splits exactly into a user part and an
     item part: W[e_u; e_i] = W_u e_u + W_i e_i. ``logit_matrix`` uses that to score U × I
-    pairs with U + I first-layer products instead of U · I, which makes full ranking ~5×
-    faster (TOOLCHAIN.md).
+    pairs with U + I first-layer products instead of U · I, which makes full ranking about five
+    times faster.
     """
 
     def __init__(

@@ -1,12 +1,12 @@
 """Sparse autoencoders that turn recommender embeddings into sparse concept codes.
 
-One SAE instance encodes both user and item embeddings (PAPER §1), so that a latent names the
+One SAE instance encodes both user and item embeddings (as in the official code), so that a latent names the
 same concept on both towers and an edited code can be decoded back into either tower. The SAE
 is trained against a *frozen* recommender: besides reconstructing each embedding (L_emb) it
 must keep the recommender's scores on the reconstructed user-item pairs (L_pred), plus a
-sparsity term (PAPER §2).
+sparsity term (the paper's Fig. 1).
 
-Two architectures (PAPER §1) share one interface, selected by ``SAEConfig.form``:
+Two architectures (official ``code/ML1M/models.ipynb``) share one interface, selected by ``SAEConfig.form``:
 
 * ``"mf"``: the OpenAI-style SAE used for MF embeddings. Each vector is standardised on its own
   (per-vector LayerNorm without affine parameters) before encoding and put back on its own
@@ -34,18 +34,18 @@ from torch import Tensor, nn
 from recsae.checks import check_int, check_number
 
 LAYER_NORM_EPS = 1e-5
-"""Added to the per-vector std before dividing (PAPER §1, as in the official code)."""
+"""Added to the per-vector std before dividing (as the official ``code/ML1M/models.ipynb`` does)."""
 
 KL_EPS = 1e-6
-"""Clamp margin and smoothing constant of the KL sparsity term (PAPER §2.2)."""
+"""Clamp margin and smoothing constant of the KL sparsity term (official ``code/ML1M/utils.ipynb``)."""
 
 
 class Recommender(Protocol):
-    """The frozen two-tower recommender g_θ as the SAE losses see it (PAPER §1).
+    """The frozen two-tower recommender g_θ as the SAE losses see it (paper Fig. 1).
 
     The losses score *given* embedding vectors, so the same model can score the original and
     the reconstructed embeddings; the id tensors let the model add its own per-user and per-item
-    biases. Scores are pre-sigmoid logits (PAPER §10.1).
+    biases. Scores are pre-sigmoid logits (the book's choice).
     """
 
     def logit_matrix(
@@ -63,7 +63,7 @@ class NormStats(NamedTuple):
     """Per-vector mean and unbiased std removed by the MF-form SAE before encoding.
 
     Decoding an edited code with the statistics of the vector it came from puts the result back
-    on that vector's scale; this is how steering decodes (PAPER §10.11).
+    on that vector's scale; this is how steering decodes (the book's choice).
     """
 
     mean: Tensor
@@ -74,7 +74,7 @@ class NormStats(NamedTuple):
 class SAEOutput:
     """Everything one forward pass produces, kept together because the losses need all of it.
 
-    ``reconstructions`` holds one reconstruction per nested prefix (PAPER §1, Matryoshka), in
+    ``reconstructions`` holds one reconstruction per nested prefix (the official Last.FM Matryoshka SAE), in
     increasing prefix order; a non-nested SAE has exactly one, from all latents.
     """
 
@@ -93,11 +93,11 @@ Side = tuple[Tensor, SAEOutput]
 """An input batch of one tower (users or items) with the SAE's output on it."""
 
 
-# --- Loss terms (PAPER §2) -------------------------------------------------------------------
+# --- Loss terms (official code/ML1M/training.ipynb) -------------------------------------------
 
 
 def kl_sparsity(codes: Tensor, rho: float | Tensor) -> Tensor:
-    """KL sparsity of one side's codes [B, m], exactly as the official code computes it (PAPER §2.2).
+    """KL sparsity of one side's codes [B, m], exactly as official ``code/ML1M/utils.ipynb`` computes it.
 
     ρ̂_j is the batch-mean activation of neuron j, clamped to [ε, 1−ε] because ReLU activations
     are not probabilities and can exceed 1; the Bernoulli KL is summed over neurons, not
@@ -111,7 +111,7 @@ def kl_sparsity(codes: Tensor, rho: float | Tensor) -> Tensor:
 
 
 def l1_sparsity(codes: Tensor) -> Tensor:
-    """Mean |z| over the batch and the neurons of one side (PAPER §2.2)."""
+    """Mean |z| over the batch and the neurons of one side (as in the official code)."""
     return codes.abs().mean()
 
 
@@ -121,10 +121,10 @@ def embedding_loss(
     item_vectors: Tensor,
     item_reconstructions: Sequence[Tensor],
 ) -> Tensor:
-    """L_emb: element-mean MSE per side, summed over the user and item sides (PAPER §2.2).
+    """L_emb: element-mean MSE per side, summed over the user and item sides (as in the official code).
 
     Each side takes a sequence of reconstructions so that a Matryoshka SAE sums the loss over
-    its nested prefixes (PAPER §1); a plain SAE passes one reconstruction per side.
+    its nested prefixes (official Last.FM Matryoshka); a plain SAE passes one reconstruction per side.
     """
     terms = [
         F.mse_loss(reconstruction, vectors)
@@ -155,11 +155,11 @@ class PredictionForm:
 
 
 PREDICTION_FORMS: Mapping[str, PredictionForm] = {
-    # MSE of logits over the batch users × batch items cross product (PAPER §2.3, §10.1, MF).
+    # MSE of logits over the batch users × batch items cross product (the official ML-1M MF form, on logits).
     "cross": PredictionForm("logit_matrix", F.mse_loss),
-    # MSE of logits on matched (user, item) pairs (PAPER §10.1, NCF).
+    # MSE of logits on matched (user, item) pairs (the book's NCF choice).
     "pairs": PredictionForm("pair_logits", F.mse_loss),
-    # BCE with the original sigmoid prediction as soft target (PAPER §2.3, official ML-1M NCF).
+    # BCE with the original sigmoid prediction as soft target (official ML-1M NCF, code/ML1M/training.ipynb).
     "bce": PredictionForm("pair_logits", _soft_bce),
 }
 
@@ -174,7 +174,7 @@ def prediction_loss(
     item_reconstructions: Tensor,
     form: str = "cross",
 ) -> Tensor:
-    """L_pred: how much the frozen recommender's scores move when it sees reconstructions (PAPER §2.3).
+    """L_pred: how much the frozen recommender's scores move when it sees reconstructions (paper Fig. 1).
 
     The original scores are a fixed target, computed without a graph. The reconstructed scores
     keep their graph so the gradient flows *through* the recommender into the SAE; the
@@ -218,12 +218,12 @@ def _relu_of_top(pre_activations: Tensor, k: int) -> Tensor:
 
 
 def relu_codes(pre_activations: Tensor, config: SAEConfig) -> Tensor:
-    """The activation of every reported model in the paper (PAPER §1)."""
+    """The activation of every reported model in the paper (official ``models.ipynb``)."""
     return F.relu(pre_activations)
 
 
 def topk_codes(pre_activations: Tensor, config: SAEConfig) -> Tensor:
-    """ReLU on the top-k pre-activations, zeros elsewhere: at most k active latents (PAPER §10.19)."""
+    """ReLU on the top-k pre-activations, zeros elsewhere: at most k active latents (an official option)."""
     return _relu_of_top(pre_activations, config.k)
 
 
@@ -232,14 +232,14 @@ def _summed(terms: Sequence[Tensor]) -> Tensor:
 
 
 def l1_penalty(sae: SparseAutoencoder, sides: Sequence[Side], weights: LossWeights) -> Tensor:
-    """λ_L1 · L1, summed over the user and item sides (PAPER §2.2)."""
+    """λ_L1 · L1, summed over the user and item sides (as in the official code)."""
     return weights.lambda_l1 * _summed([l1_sparsity(out.codes) for _, out in sides])
 
 
 def kl_penalty(sae: SparseAutoencoder, sides: Sequence[Side], weights: LossWeights) -> Tensor:
-    """λ_KL · KL + λ_L1 · L1, each summed over the sides: the paper's L_sparse (PAPER §2.1).
+    """λ_KL · KL + λ_L1 · L1, each summed over the sides: the paper's L_sparse (its Fig. 1).
 
-    KL is the main term; L1 is optional (λ_L1 = 0 in the ML-1M runs, > 0 on Last.FM, §2.4).
+    KL is the main term; L1 is optional (λ_L1 = 0 in the ML-1M runs, > 0 on Last.FM).
     """
     kl = _summed([kl_sparsity(out.codes, weights.rho) for _, out in sides])
     return weights.lambda_kl * kl + l1_penalty(sae, sides, weights)
@@ -302,7 +302,7 @@ SPARSITY_VARIANTS: Mapping[str, SparsityVariant] = {
 
 
 class LossWeights(NamedTuple):
-    """The weights of the training objective (PAPER §2.4) and the KL target ρ.
+    """The weights of the training objective and the KL target ρ (official values: ``SAEConfig``).
 
     Python floats from ``SAEConfig.loss_weights``; the compiled training step passes them as
     0-d tensors instead, so that one compiled graph serves every weight setting of a sweep.
@@ -325,28 +325,29 @@ def _require_known(field: str, value: str, known: Mapping[str, object]) -> None:
 class SAEConfig:
     """All choices that define one SAE and its training objective.
 
-    Defaults are the ML-1M MF-SAE of the official code (PAPER §2.4, §9); ``PAPER_CONFIGS``
+    Defaults are the ML-1M MF-SAE of the official code (``code/ML1M/training.ipynb``); ``PAPER_CONFIGS``
     holds the other runs of the paper. Invalid combinations raise ``ValueError`` on creation.
     """
 
     input_dim: int = 20
-    """d, the recommender's embedding size (PAPER §9: 20 on ML-1M, 100 on Last.FM)."""
+    """d, the recommender's embedding size (official code: 20 on ML-1M, 100 on Last.FM)."""
     width: int = 22
-    """m, the number of latents (PAPER §1, §9: 22 on ML-1M, 70 on Last.FM, 80 for Matryoshka)."""
+    """m, the number of latents (official code: 22 on ML-1M, 70 on Last.FM, 80 for Matryoshka)."""
     form: str = "mf"
-    """Architecture, a key of ``SAE_FORMS``: "mf" (OpenAI-style) or "ncf" (PAPER §1)."""
+    """Architecture, a key of ``SAE_FORMS``: "mf" (OpenAI-style) or "ncf" (both as in the
+    official ``code/ML1M/models.ipynb``)."""
     sparsity: str = "kl"
     """Sparsity scheme, a key of ``SPARSITY_VARIANTS``: "kl" (the paper's; adds λ_L1·L1 when
-    λ_L1 > 0), "l1", "topk" (PAPER §10.19) or "matryoshka" (ReLU + KL + L1 on nested
-    prefixes, PAPER §1)."""
+    λ_L1 > 0), "l1", "topk" (the book's appendix on the official code, TopK) or "matryoshka"
+    (ReLU + KL + L1 on nested prefixes, official ``code/lastFM``)."""
     rho: float = 0.05
-    """KL target activation ρ (PAPER §2.2: 0.05; 0.1 for Last.FM MF and Matryoshka)."""
+    """KL target activation ρ (official code: 0.05; 0.1 for Last.FM MF and Matryoshka)."""
     lambda_kl: float = 0.01
-    """Weight of KL (PAPER §2.4: ML-1M MF 0.01, NCF 0.07; Last.FM MF 0.003, NCF 0.7)."""
+    """Weight of KL (official code: ML-1M MF 0.01, NCF 0.07; Last.FM MF 0.003, NCF 0.7)."""
     lambda_l1: float = 0.0
-    """Weight of L1 (PAPER §2.4: 0 on ML-1M; Last.FM MF 0.3, NCF 1.27e-5, Matryoshka 0.3)."""
+    """Weight of L1 (official code: 0 on ML-1M; Last.FM MF 0.3, NCF 1.27e-5, Matryoshka 0.3)."""
     k: int = 8
-    """Active latents per vector under TopK (PAPER §1: k = 8 tried for MF; §10.19: 4 or 8)."""
+    """Active latents per vector under TopK (the official code tried k = 8 for MF)."""
     aux_k: int = 10
     """Dead latents used by AuxK; Gao et al. (2024) take about d/2, which is 10 for d = 20."""
     lambda_aux: float = 1 / 32
@@ -354,20 +355,21 @@ class SAEConfig:
     dead_steps: int = 100
     """A latent is dead after this many training steps without firing on any user or item."""
     prefixes: tuple[int, ...] = (20, 40, 80)
-    """Matryoshka prefix sizes, the last equal to the width (PAPER §1: [20, 40, 80])."""
+    """Matryoshka prefix sizes, the last equal to the width (official ``code/lastFM``: [20, 40, 80])."""
     alpha: float = 0.1
-    """Weight α of L_emb (PAPER §2.4: ML-1M MF 0.1, NCF 2; Last.FM MF 8, NCF 2.6)."""
+    """Weight α of L_emb (official code: ML-1M MF 0.1, NCF 2; Last.FM MF 8, NCF 2.6)."""
     beta: float = 1.0
-    """Weight β of L_pred (PAPER §2.4: ML-1M MF 1, NCF 10; ablation grid {0,1,2,5,10}, §8.3)."""
+    """Weight β of L_pred (official code: ML-1M MF 1, NCF 10; the paper's Fig. 4 ablation
+    varies it over {0, 1, 2, 5, 10})."""
     prediction: str = "cross"
-    """L_pred form, a key of ``PREDICTION_FORMS``: "cross" for MF, "pairs" for NCF
-    (PAPER §10.1), "bce" for the official ML-1M NCF ablation (PAPER §2.3)."""
+    """L_pred form, a key of ``PREDICTION_FORMS``: "cross" for MF, "pairs" for NCF (the book's
+    choice), "bce" for the official ML-1M NCF ablation (``code/ML1M/training.ipynb``)."""
     epochs: int = 18
-    """Training epochs (PAPER §2.4: 18 on ML-1M, 30 on Last.FM)."""
+    """Training epochs (official code: 18 on ML-1M, 30 on Last.FM)."""
     batch_size: int = 256
-    """Interactions (ML-1M) or users and items (Last.FM) per step (PAPER §9)."""
+    """Interactions (ML-1M) or users and items (Last.FM) per step (official code)."""
     lr: float = 1e-3
-    """Adam learning rate (PAPER §2.4)."""
+    """Adam learning rate (official code)."""
     seed: int = 0
     """Seeds the SAE's initialisation (and the trainer's shuffling); the paper's Last.FM runs use 42."""
 
@@ -406,7 +408,7 @@ class SAEConfig:
 
 
 class SparseAutoencoder(nn.Module, ABC):
-    """A tied-weight SAE: one matrix W [m, d] encodes and (transposed) decodes (PAPER §1).
+    """A tied-weight SAE: one matrix W [m, d] encodes and (transposed) decodes (as in the official code).
 
     Subclasses say how an input becomes pre-activations and how W^T z is placed back into
     embedding space; activation, nested decoding and dead-latent bookkeeping are shared.
@@ -471,7 +473,7 @@ class SparseAutoencoder(nn.Module, ABC):
         """Count one training step: latents that fired in any of ``codes`` become fresh.
 
         Called by the trainer once per step with the user and item codes together, so "dead" means silent on
-        both towers (the SAE is shared, PAPER §1).
+        both towers (the SAE is shared, as in paper Fig. 1).
         """
         advance_activity_clock(self.steps_since_active, *codes)
 
@@ -481,7 +483,7 @@ class SparseAutoencoder(nn.Module, ABC):
 
 
 class MFSparseAutoencoder(SparseAutoencoder):
-    """OpenAI-style SAE for MF embeddings (PAPER §1 (A)).
+    """OpenAI-style SAE for MF embeddings (official ``Autoencoder``, ``code/ML1M/models.ipynb``).
 
     z = act(W(x̄ − b_pre) + b_lat) with x̄ = (x − μ_x)/(σ_x + 1e-5), σ_x the unbiased std over
     the d coordinates; x̂ = (W^T z + b_pre)·σ_x + μ_x. Standardising per vector makes the code
@@ -512,7 +514,7 @@ class MFSparseAutoencoder(SparseAutoencoder):
 
 
 class NCFSparseAutoencoder(SparseAutoencoder):
-    """SAE for NCF embeddings (PAPER §1 (B)): z = act(Wx + b), x̂ = W^T z, raw inputs, no stats."""
+    """SAE for NCF embeddings (``models.ipynb``): z = act(Wx + b), x̂ = W^T z, raw inputs, no stats."""
 
     encoder_bias = True
 
@@ -542,13 +544,13 @@ def build_sae(config: SAEConfig) -> SparseAutoencoder:
     """The SAE of ``config.form``, initialised from ``config.seed`` without touching global RNG state.
 
     W has PyTorch's default ``nn.Linear`` initialisation (Kaiming-uniform); the MF form's
-    b_pre and b_lat start at zero (PAPER §1).
+    b_pre and b_lat start at zero (as in the official code).
     """
     return SAE_FORMS[config.form](config)
 
 
 def mean_l0(codes: Tensor) -> float:
-    """Mean number of active (non-zero) latents per code vector, the L0 of PAPER §5.4."""
+    """Mean number of active (non-zero) latents per code vector, the L0 the official notebooks print."""
     return float((codes != 0).sum(dim=-1).float().mean())
 
 
@@ -581,7 +583,7 @@ def total_loss(
     weights: LossWeights | None = None,
     prediction_term: Callable[..., Tensor] = prediction_loss,
 ) -> LossTerms:
-    """α·L_emb + β·L_pred + L_sparse for one step on a user batch and an item batch (PAPER §2.4).
+    """α·L_emb + β·L_pred + L_sparse for one step on a user batch and an item batch (official weights).
 
     ``user_vectors``/``item_vectors`` are the frozen recommender's embeddings of ``users`` and
     ``items``; both go through the same SAE. ``sparsity`` is already weighted by its λs, since
@@ -611,9 +613,9 @@ def total_loss(
 
 
 PAPER_CONFIGS: Mapping[str, SAEConfig] = {
-    # PAPER §2.4, §10.6: β = 1 for the main MF results.
+    # The official ML-1M MF SAE, with β = 1 for the main MF results (one official cell uses 2).
     "ml1m-mf": SAEConfig(),
-    # PAPER §2.4, §10.1: logit MSE on matched pairs; the official BCE form is prediction="bce".
+    # The official ML-1M NCF weights; logit MSE on matched pairs; the official BCE form is prediction="bce".
     "ml1m-ncf": SAEConfig(form="ncf", alpha=2.0, beta=10.0, lambda_kl=0.07, prediction="pairs"),
     "lastfm-mf": SAEConfig(
         input_dim=100,
@@ -652,5 +654,5 @@ PAPER_CONFIGS: Mapping[str, SAEConfig] = {
         seed=42,
     ),
 }
-"""The SAE runs of the paper's official code (PAPER §2.4, §9); adapt d and m with
-``dataclasses.replace`` when the embeddings differ (e.g. the project's Last.FM, PAPER §12)."""
+"""The SAE runs of the paper's official code; adapt d and m with ``dataclasses.replace`` when
+the embeddings differ (e.g. the book's public HetRec Last.FM substitute)."""

@@ -1,12 +1,12 @@
-"""Steering a frozen recommender by editing SAE codes, without retraining (PAPER §7).
+"""Steering a frozen recommender by editing SAE codes, without retraining (paper Fig. 5).
 
 An edit encodes an embedding, changes one or more neurons of its code, decodes it with the
-statistics of the *same* vector (the MF form de-normalises with them, PAPER §10.11) and hands
+statistics of the *same* vector (the MF form de-normalises with them, like the official code) and hands
 the result to the frozen recommender, which re-ranks every item. Three conditions are always scored
-(PAPER §10.10): the original recommender, the unedited SAE reconstruction (the bar the
-official figures call "Original", PAPER §7.2) and the edited reconstruction at each level.
+(the book's official-code appendix): the original recommender, the unedited SAE reconstruction (the bar the
+official figures call "Original") and the edited reconstruction at each level.
 
-Levels may be negative (PAPER §10.12): a ReLU code never goes below zero, so a negative level
+Levels may be negative (as in the official code): a ReLU code never goes below zero, so a negative level
 subtracts the neuron's decoder direction. Every level of a sweep is decoded in one batch.
 
 For MF the effect of an edit is exact and linear: the score of (u, i) is p_u · q_i plus
@@ -29,8 +29,9 @@ from torch import Tensor
 
 from recsae.data.split import Split
 from recsae.metrics.ranking import ranking_metrics, top_k
-from recsae.models import TwoTower, score_all
+from recsae.models import score_all
 from recsae.sae import SparseAutoencoder
+from recsae.setting import Setting
 
 ORIGINAL = "original"
 """The frozen recommender on its own embeddings, no SAE involved."""
@@ -39,7 +40,7 @@ RECONSTRUCTION = "reconstruction"
 """The unedited SAE reconstruction: what the edits are measured against."""
 
 TOP_N = 30
-"""Length of the lists whose composition the case studies read (PAPER §7.2, §7.3)."""
+"""Length of the lists whose composition the case studies read (as in the official notebooks)."""
 
 NDCG_CUTOFF = 10
 
@@ -48,7 +49,7 @@ Levels = Sequence[float] | Sequence[Sequence[float]]
 
 
 def _within_code_range(codes: Tensor, level: Tensor) -> Tensor:
-    """The paper's Last.FM convention (PAPER §7): a level given in the vector's own min-max
+    """The paper's Last.FM convention (official ``code/lastFM``): a level given in the vector's own min-max
     code range, ``min(z) + level · (max(z) − min(z))``, so that 1 matches the vector's
     strongest neuron whatever the SAE's activation scale."""
     low = codes.amin(dim=-1, keepdim=True)
@@ -140,52 +141,39 @@ def unit_effect(sae: SparseAutoencoder, vectors: Tensor, neuron: int, other_vect
     return sae.decode_delta(direction, stats) @ other_vectors.T
 
 
-def closed_form_gap(model: TwoTower, sae: SparseAutoencoder, users: np.ndarray) -> np.ndarray:
+def closed_form_gap(setting: Setting, users: np.ndarray) -> np.ndarray:
     """For every neuron, the largest gap between the measured score change of a unit edit
-    (level 1 minus level 0, ``steer_users``) and ``unit_effect``. Near zero for MF, where the
-    closed form is exact; NCF has no closed form, so its gaps are large."""
+    (level 1 minus level 0, ``steer_users``, against the recommender's own items) and
+    ``unit_effect``. Near zero for MF, where the closed form is exact; NCF has no closed form,
+    so its gaps are large."""
+    model, sae = setting.recommender, setting.autoencoder
     items = model.item_vectors.detach()
     user_vectors = model.user_vectors[torch.from_numpy(np.asarray(users)).long()].detach()
     gaps = []
     for neuron in range(sae.config.width):
-        scores = steer_users(model, sae, users, neuron, [1.0, 0.0], items)
+        scores = steer_users(setting, users, neuron, [1.0, 0.0], items)
         measured = scores[level_name(1)] - scores[level_name(0)]
         gaps.append(float((measured - unit_effect(sae, user_vectors, neuron, items)).abs().max()))
     return np.array(gaps)
 
 
 @torch.no_grad()
-def tower_codes(model: TwoTower, sae: SparseAutoencoder) -> dict[str, np.ndarray]:
-    """The SAE codes of every ``"item"`` and every ``"user"`` embedding of ``model``: what the
-    concept readings choose a neuron from."""
-    return {
-        side: sae.encode(getattr(model, f"{side}_vectors").detach())[0].numpy() for side in ("item", "user")
-    }
-
-
-def base_item_vectors(model: TwoTower, sae: SparseAutoencoder, reconstruct: bool) -> Tensor:
-    """The item table edited users are scored against: the model's own items, or their
-    reconstructions (the official ML-1M NCF case studies reconstruct the items too, PAPER §7.2)."""
-    items = model.item_vectors.detach()
-    return sae(items).reconstruction.detach() if reconstruct else items
-
-
-@torch.no_grad()
 def steer_users(
-    model: TwoTower,
-    sae: SparseAutoencoder,
+    setting: Setting,
     users: np.ndarray,
     neurons: int | Sequence[int],
     levels: Levels,
-    item_vectors: Tensor,
+    item_vectors: Tensor | None = None,
     mode: str = "set",
 ) -> dict[str, Tensor]:
     """Scores [users, items] of every condition when ``neurons`` of each user's code are edited.
 
-    ``original`` scores the model's own user and item embeddings; ``reconstruction`` and the
-    levels score the reconstructed or edited users against ``item_vectors``
-    (``base_item_vectors``). The levels are decoded and scored as one batch.
+    ``original`` scores the recommender's own user and item embeddings; ``reconstruction`` and
+    the levels score the reconstructed or edited users against ``item_vectors`` (by default the
+    setting's ``item_vectors``). The levels are decoded and scored as one batch.
     """
+    model, sae = setting.recommender, setting.autoencoder
+    item_vectors = setting.item_vectors if item_vectors is None else item_vectors
     ids = torch.from_numpy(np.asarray(users)).long()
     user_vectors = model.user_vectors[ids].detach()
     codes, stats = sae.encode(user_vectors)
@@ -201,7 +189,7 @@ def label_shares(scores: Mapping[str, Tensor], labels: pd.DataFrame, top_n: int 
     """Mean share of each label among the top-``top_n`` items, per condition.
 
     Rows are conditions, columns labels. Seen items stay in the lists, as in the paper's
-    case studies (PAPER §7.2): the question is what the model now favours, not what is new.
+    case studies (official ML-1M code): the question is what the model now favours, not what is new.
     """
     rows = {name: per_user_shares(score, labels, top_n).mean(axis=0) for name, score in scores.items()}
     return pd.DataFrame(rows, index=labels.columns).T.rename_axis("condition")
@@ -239,23 +227,24 @@ def dose_response(
 
 @torch.no_grad()
 def promoted_scores(
-    model: TwoTower,
-    sae: SparseAutoencoder,
+    setting: Setting,
     item: int,
     neurons: int | Sequence[int],
     levels: Levels,
     users: np.ndarray,
-    item_vectors: Tensor,
+    item_vectors: Tensor | None = None,
     mode: str = "set",
 ) -> dict[str, Tensor]:
     """Scores [users, items] of every condition when ``neurons`` of ``item``'s code are edited
-    (PAPER §7.1).
+    (official item promotion, ``code/ML1M/visualizations_SAE_mf.ipynb``).
 
     Only the promoted item's embedding changes: ``reconstruction`` replaces it by its SAE
     reconstruction and each level by its edited reconstruction, while the other items keep
-    ``item_vectors`` (``base_item_vectors``) and the users their own embeddings. ``original``
-    is the model on its own embeddings.
+    ``item_vectors`` (by default the setting's) and the users their own embeddings.
+    ``original`` is the recommender on its own embeddings.
     """
+    model, sae = setting.recommender, setting.autoencoder
+    item_vectors = setting.item_vectors if item_vectors is None else item_vectors
     ids = torch.from_numpy(np.asarray(users)).long()
     user_vectors = model.user_vectors[ids].detach()
     target = model.item_vectors[item : item + 1].detach()
@@ -293,7 +282,7 @@ def promotion_success(
     ranks: pd.DataFrame, outside: int = 20, inside: int = 30, start: str = ORIGINAL
 ) -> pd.Series:
     """Per condition, the fraction of users with the item outside their top ``outside`` under
-    the ``start`` condition who have it inside their top ``inside`` (PAPER §7.1, ML-1M: 20 → 30).
+    the ``start`` condition who have it inside their top ``inside`` (official ML-1M promotion: 20 → 30).
 
     We start from the original recommender and count ranks from 1. The official code starts
     from the level-0 edit and counts from 0, which makes its thresholds the top 21 and top 31:
@@ -312,33 +301,30 @@ def promotion_success(
 
 
 def official_promotion_success(ranks: pd.DataFrame) -> pd.Series:
-    """The official ML-1M promotion measure (PAPER §7.1): users outside the 0-based top 20 at
+    """The official ML-1M promotion measure (``code/ML1M``): users outside the 0-based top 20 at
     level 0 (neuron set to 0), and inside the 0-based top 30 after; needs a level-0 condition."""
     return promotion_success(ranks, 21, 31, start=level_name(0)).rename("official_success")
 
 
 def user_dose_response(
-    model: TwoTower,
-    sae: SparseAutoencoder,
+    setting: Setting,
     users: np.ndarray,
     neurons: int | Sequence[int],
     levels: Levels,
-    item_vectors: Tensor,
-    labels: pd.DataFrame,
     target: str,
-    held_out: Split,
+    item_vectors: Tensor | None = None,
     mode: str = "set",
 ) -> tuple[pd.DataFrame, dict[str, Tensor]]:
-    """A user-side case study in one call: ``steer_users`` and its ``dose_response`` table,
-    returned with the scores for a closer look at single users."""
-    scores = steer_users(model, sae, users, neurons, levels, item_vectors, mode)
-    return dose_response(scores, labels, target, held_out, users), scores
+    """A user-side case study in one call: ``steer_users`` and its ``dose_response`` table for
+    the ``target`` label, returned with the scores for a closer look at single users."""
+    scores = steer_users(setting, users, neurons, levels, item_vectors, mode)
+    return dose_response(scores, setting.item_labels, target, setting.held_out, users), scores
 
 
 def neuron_scale(codes: ArrayLike, neuron: int, audience: ArrayLike) -> pd.Series:
     """Where a level stands on ``neuron``'s own scale: its median activation over the
     ``audience`` rows of ``codes`` (the vectors to be edited), and its 99th percentile and
-    maximum over all rows. Levels are raw activations (PAPER §7), and each SAE has its own
+    maximum over all rows. Levels are raw activations (official ML-1M notebooks), and each SAE has its own
     scale, so "set to 1" is a mild cut for one SAE and a deep one for another."""
     column = np.asarray(codes)[:, neuron]
     return pd.Series(
@@ -352,37 +338,29 @@ def neuron_scale(codes: ArrayLike, neuron: int, audience: ArrayLike) -> pd.Serie
 
 
 def promotion_dose_response(
-    model: TwoTower,
-    sae: SparseAutoencoder,
+    setting: Setting,
     item: int,
     neurons: int | Sequence[int],
     levels: Levels,
     users: np.ndarray,
-    item_vectors: Tensor,
-    held_out: Split,
+    item_vectors: Tensor | None = None,
     mode: str = "set",
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """An item-side case study in one call: the ``promotion_table`` of ``promoted_scores`` with
     the audience's NDCG@10 per condition (what the promotion costs them), and the item's
     ``item_ranks`` for a closer look."""
-    scores = promoted_scores(model, sae, item, neurons, levels, users, item_vectors, mode)
+    scores = promoted_scores(setting, item, neurons, levels, users, item_vectors, mode)
     ranks = item_ranks(scores, item, users)
-    return promotion_table(ranks).join(group_ndcg(scores, held_out, users)), ranks
+    return promotion_table(ranks).join(group_ndcg(scores, setting.held_out, users)), ranks
 
 
 def control_neuron(
-    model: TwoTower,
-    sae: SparseAutoencoder,
-    probe_users: np.ndarray,
-    item_vectors: Tensor,
-    labels: pd.DataFrame,
-    label: str,
-    level: float,
-    mode: str = "set",
+    setting: Setting, probe_users: np.ndarray, label: str, level: float, mode: str = "set"
 ) -> pd.Series:
     """The control reading of a concept: the neuron whose user-side edit to ``level`` moves
     ``label``'s share of the probe users' top 30 furthest from their unedited reconstruction,
-    up for a positive level and down for a negative one (ties to the lower index).
+    up for a positive level and down for a negative one (ties to the lower index); the users
+    are scored against the setting's ``item_vectors``.
 
     The other two readings (``recsae.concepts.neurons.concept_readings``) say which neuron *describes*
     a concept; this one asks which neuron *controls* it, measured on probe users who must be
@@ -393,12 +371,14 @@ def control_neuron(
         raise ValueError(
             "A control reading needs a non-zero level: positive to raise the concept, negative to lower it."
         )
+    labels = setting.item_labels
     if label not in labels:
         raise ValueError(f"Unknown label {label!r}; the labels are {list(labels.columns)}.")
     edited = level_name(level)
-    effects = np.empty(sae.config.width)
-    for neuron in range(sae.config.width):
-        scores = steer_users(model, sae, probe_users, neuron, [level], item_vectors, mode)
+    width = setting.autoencoder.config.width
+    effects = np.empty(width)
+    for neuron in range(width):
+        scores = steer_users(setting, probe_users, neuron, [level], mode=mode)
         shares = label_shares({name: scores[name] for name in (RECONSTRUCTION, edited)}, labels[[label]])[
             label
         ]
@@ -419,7 +399,7 @@ def promotion_table(ranks: pd.DataFrame, outside: int = 20, inside: int = 30) ->
 
 
 def against_paper(table: pd.DataFrame, column: str, paper: pd.Series, level: float) -> pd.Series:
-    """A case study at the paper's strongest ``level`` (PAPER §8.5): ``column`` (a genre share
+    """A case study at the paper's strongest ``level`` (official figures): ``column`` (a genre share
     or the promotion success) under the original recommender, the unedited reconstruction and
     the edit, the paper's value at that level, whether ``column`` never falls as the level
     rises over the whole sweep, and the group's NDCG@10 before and after."""
@@ -462,19 +442,3 @@ def typical_user(before: Tensor, after: Tensor, labels: pd.DataFrame, label: str
     column = labels[[label]]
     change = per_user_shares(after, column, top_n)[:, 0] - per_user_shares(before, column, top_n)[:, 0]
     return int(np.argsort(change, kind="stable")[(len(change) - 1) // 2])
-
-
-def slug(label: str) -> str:
-    """A label as it appears in result keys: lower case, letters and digits only (Children's → childrens)."""
-    return "".join(character for character in label.lower() if character.isalnum())
-
-
-def result_values(prefix: str, table: pd.DataFrame) -> dict[str, float]:
-    """Flat result keys ``<prefix>.<condition>.<column>`` of a ``dose_response`` table (or of
-    any table indexed by condition); ``share.<label>`` columns use the label's ``slug``."""
-    values: dict[str, float] = {}
-    for condition, row in table.iterrows():
-        for column, value in row.items():
-            name = f"share.{slug(column[len('share.') :])}" if column.startswith("share.") else column
-            values[f"{prefix}.{condition}.{name}"] = float(value)
-    return values

@@ -515,17 +515,22 @@ def test_comments_docstrings_and_layout_are_not_part_of_the_key(monkeypatch: pyt
     read = provenance._source
 
     def reworded(module: str) -> bytes:
-        if module != "recsae.data.sampling":
-            return read(module)
         source = read(module).decode()
-        docstring_end = source.index('"""', 3) + 3
-        reflowed = source[:docstring_end].replace(" ", "  ") + source[docstring_end:]
-        return ("# a new comment\n" + reflowed + "\n\n# another one\n").encode()
+        if module == "recsae.data.sampling":  # the module's docstring, and new comments
+            docstring_end = source.index('"""', 3) + 3
+            reflowed = source[:docstring_end].replace(" ", "  ") + source[docstring_end:]
+            return ("# a new comment\n" + reflowed + "\n\n# another one\n").encode()
+        if module == "recsae.training.compiled_step":  # the string that documents an attribute
+            return source.replace(
+                "``torch.optim.Adam``'s defaults", "The defaults of torch.optim.Adam"
+            ).encode()
+        return source.encode()
 
     provenance.code_digest.cache_clear()
     monkeypatch.setattr(provenance, "_source", reworded)
     try:
-        assert reworded("recsae.data.sampling") != read("recsae.data.sampling")
+        for module in ("recsae.data.sampling", "recsae.training.compiled_step"):
+            assert reworded(module) != read(module)
         assert (
             provenance.code_digest(recommender.TRAINING_CODE, leave_out=artifacts.TRAINING_LEAVE_OUT)
             == before

@@ -21,12 +21,10 @@ from recsae.concepts.neurons import (
     label_neurons,
     landmark_neurons,
     mean_popularity_rank,
-    neuron_result_values,
     neuron_table,
     purity,
     silent_neurons,
     summarise,
-    summary_result_values,
     top_items,
 )
 from recsae.data.interactions import Interactions
@@ -271,33 +269,6 @@ def test_landmark_neurons_pick_eras_outside_the_common_decade_and_the_most_popul
         ("#1 Comedy, 1950s", 1),
         ("#2 Horror, most popular", 2),
     ]
-
-
-def test_result_keys_of_the_concept_readings() -> None:
-    table = pd.DataFrame(
-        {
-            "label": ["Horror", UNLABELLED],
-            "purity@10": [1.0, np.nan],
-            "purity@20": [0.95, np.nan],
-            "purity@50": [0.9, np.nan],
-            "auc": [0.98, np.nan],
-        }
-    )
-    assert neuron_result_values("ml1m.mf", table) == {
-        "ml1m.mf.neuron=0.label": "Horror",
-        "ml1m.mf.neuron=0.purity@10": 1.0,
-        "ml1m.mf.neuron=0.purity@20": 0.95,
-        "ml1m.mf.neuron=0.purity@50": 0.9,
-        "ml1m.mf.neuron=0.auc": 0.98,
-        "ml1m.mf.neuron=1.label": UNLABELLED,
-    }
-    summary = {"neurons": 22, "labelled": 20, "median_purity@10": 0.8, "pure@10": 11, "median_auc": 0.68}
-    assert summary_result_values("ml1m.mf.sae", summary) == {
-        "ml1m.mf.sae.purity@10.median": 0.8,
-        "ml1m.mf.sae.auc.median": 0.68,
-        "ml1m.mf.sae.labelled": 20,
-        "ml1m.mf.sae.pure@10": 11,
-    }
 
 
 def test_group_activation_is_relative_to_each_neurons_mean() -> None:

@@ -71,7 +71,7 @@ def test_rbo_hand_computed() -> None:
 def test_rbo_bounds_of_identical_and_disjoint_lists() -> None:
     top30 = np.arange(30)[None, :]
     top29 = np.arange(29)[None, :]
-    assert rank_biased_overlap(top30, top30)[0] == pytest.approx(1 - 0.9**30)  # 0.958, PAPER §6
+    assert rank_biased_overlap(top30, top30)[0] == pytest.approx(1 - 0.9**30)  # 0.958, the official maximum
     assert rank_biased_overlap(top29, top29)[0] == pytest.approx(1 - 0.9**29)  # 0.953
     assert rank_biased_overlap(top30, top30)[0] == pytest.approx(0.9576, abs=5e-5)
     assert rank_biased_overlap_ext(top30, top30)[0] == pytest.approx(1.0)

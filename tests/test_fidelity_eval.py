@@ -11,6 +11,7 @@ from torch import Tensor, nn
 from recsae.data.split import Split
 from recsae.evaluation.fidelity import fidelity
 from recsae.sae import SAEConfig, SAEOutput, build_sae
+from recsae.setting import Setting
 from recsae.training.recommender import TrainedRecommender
 
 
@@ -48,7 +49,10 @@ class MeanSAE(nn.Module):
 def test_exact_reconstruction_gives_perfect_fidelity(
     planted, held_out: Split, trained: TrainedRecommender
 ) -> None:
-    result = fidelity(trained.model, exact_sae(dim_of(trained)), held_out, planted.interactions.matrix())
+    result = fidelity(
+        Setting(planted.interactions, held_out, trained.model, exact_sae(dim_of(trained))),
+        planted.interactions.matrix(),
+    )
     assert result["rbo"] == pytest.approx(1 - 0.9**30, abs=1e-12)
     assert result["rbo_ext"] == pytest.approx(1.0, abs=1e-12)
     assert result["kendall_tau"] == pytest.approx(1.0, abs=1e-12)
@@ -60,13 +64,17 @@ def test_exact_reconstruction_gives_perfect_fidelity(
 
 
 def test_mean_reconstruction_recovers_nothing(planted, held_out: Split, trained: TrainedRecommender) -> None:
-    result = fidelity(trained.model, MeanSAE(), held_out, planted.interactions.matrix())
+    result = fidelity(
+        Setting(planted.interactions, held_out, trained.model, MeanSAE()), planted.interactions.matrix()
+    )
     assert result["ndcg@10_reconstructed"] == result["ndcg@10_mean"]
     assert result["ndcg@10_recovered"] == 0.0
     assert result["l0_users"] == result["l0_items"] == 0.0
 
 
-def test_interacted_items_are_masked_in_both_lists(held_out: Split, trained: TrainedRecommender) -> None:
+def test_interacted_items_are_masked_in_both_lists(
+    planted, held_out: Split, trained: TrainedRecommender
+) -> None:
     # Every item but the first 30 counts as interacted, so both top-30 lists hold exactly
     # those 30 items, in different orders: the agreement at depth 30 is 1 for every user,
     # and RBO_ext exceeds the truncated RBO by exactly 0.9^30.
@@ -75,12 +83,14 @@ def test_interacted_items_are_masked_in_both_lists(held_out: Split, trained: Tra
     imperfect = (
         build_sae(SAEConfig(input_dim=dim_of(trained), width=12, form="mf")).eval().requires_grad_(False)
     )
-    result = fidelity(trained.model, imperfect, held_out, sp.csr_matrix(seen))
+    result = fidelity(Setting(planted.interactions, held_out, trained.model, imperfect), sp.csr_matrix(seen))
     assert result["rbo_ext"] - result["rbo"] == pytest.approx(0.9**30, abs=1e-12)
     assert result["kendall_tau"] < 1.0
 
 
-def test_without_a_mask_seen_items_stay_in_the_lists(held_out: Split, trained: TrainedRecommender) -> None:
+def test_without_a_mask_seen_items_stay_in_the_lists(
+    planted, held_out: Split, trained: TrainedRecommender
+) -> None:
     # Masking all but the first 30 items pins both lists to those items; without a mask the
     # lists range over the whole catalogue, so the agreement at depth 30 is no longer forced.
     seen = np.ones((held_out.n_users, held_out.n_items), dtype=np.float32)
@@ -88,10 +98,10 @@ def test_without_a_mask_seen_items_stay_in_the_lists(held_out: Split, trained: T
     imperfect = (
         build_sae(SAEConfig(input_dim=dim_of(trained), width=12, form="mf")).eval().requires_grad_(False)
     )
-    masked = fidelity(trained.model, imperfect, held_out, sp.csr_matrix(seen))
-    unmasked = fidelity(trained.model, imperfect, held_out, None)
+    masked = fidelity(Setting(planted.interactions, held_out, trained.model, imperfect), sp.csr_matrix(seen))
+    unmasked = fidelity(Setting(planted.interactions, held_out, trained.model, imperfect), None)
     assert unmasked["rbo_ext"] - unmasked["rbo"] < masked["rbo_ext"] - masked["rbo"]
     assert unmasked["ndcg@10_original"] == masked["ndcg@10_original"]  # NDCG masks training items either way
-    assert fidelity(trained.model, exact_sae(dim_of(trained)), held_out, None)["rbo_ext"] == pytest.approx(
-        1.0
-    )
+    assert fidelity(Setting(planted.interactions, held_out, trained.model, exact_sae(dim_of(trained))), None)[
+        "rbo_ext"
+    ] == pytest.approx(1.0)

@@ -35,7 +35,7 @@ def test_hand_computed_example() -> None:
 
 
 def _official_recipe(codes: np.ndarray, embeddings: np.ndarray, top_k: int) -> np.ndarray:
-    """PAPER §5.3 written neuron by neuron, with a full item × item cosine matrix."""
+    """The official MS (``utils.ipynb``) written neuron by neuron, with a full item × item cosine matrix."""
     scaled = (codes - codes.min(0)) / np.where(np.ptp(codes, 0) > 0, np.ptp(codes, 0), 1.0)
     unit = embeddings / np.linalg.norm(embeddings, axis=1, keepdims=True)
     similarity = unit @ unit.T

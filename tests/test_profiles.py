@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from recsae.book.profiles import NCF_LEARNING_RATE, get_profile, short_name
+from recsae.book.profiles import NCF_LEARNING_RATE, get_profile
 from recsae.training.recommender import paper_mf, paper_ncf
 from recsae.training.sae_trainer import paper_sae
 
@@ -32,7 +32,3 @@ def test_quick_profile_is_small() -> None:
 def test_unknown_profile() -> None:
     with pytest.raises(ValueError, match="Unknown profile 'huge'; choose 'full' or 'quick'"):
         get_profile("huge")
-
-
-def test_short_names_match_result_keys() -> None:
-    assert [short_name(n) for n in ("ml-1m", "ml-100k", "lastfm")] == ["ml1m", "ml100k", "lastfm"]

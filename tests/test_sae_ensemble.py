@@ -117,7 +117,7 @@ def test_member_follows_its_solo_run_eagerly(
     )
 
 
-@pytest.mark.parametrize("planted_recommender", ["ncf"], indirect=True)  # an NCF ablation (PAPER §2.3)
+@pytest.mark.parametrize("planted_recommender", ["ncf"], indirect=True)  # the official ML-1M NCF form
 def test_member_follows_its_solo_run_with_the_soft_bce_prediction(
     planted_recommender: TrainedRecommender, planted_split: Split
 ) -> None:

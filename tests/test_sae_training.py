@@ -101,7 +101,7 @@ def trained(mf: TrainedRecommender, held_out: Split) -> tuple[TrainedSAE, dict[s
 
 def genre_purity(autoencoder: torch.nn.Module, mf: TrainedRecommender, labels: np.ndarray) -> np.ndarray:
     """Per genre, the best purity@K over latents: the share of a latent's top-K items (by item
-    code) that carry the genre (PAPER §5.2)."""
+    code) that carry the genre (purity, the paper's Table 1)."""
     with torch.no_grad():
         codes, _ = autoencoder.encode(mf.model.item_vectors)
     top = torch.sort(codes, dim=0, descending=True, stable=True).indices[:PURITY_K].numpy()

@@ -9,12 +9,13 @@ import scipy.sparse as sp
 import torch
 from scipy import stats
 
-from recsae.book.results import write_results
+from recsae.book.results import flat, slug, write_results
 from recsae.concepts.neurons import concept_neuron, concept_readings, fan_neuron, history_share, top_fans
 from recsae.data.split import Split
 from recsae.metrics.ranking import ranking_metrics
 from recsae.models import MatrixFactorization, score_all
 from recsae.sae import SAEConfig, SparseAutoencoder, build_sae
+from recsae.setting import Setting
 from recsae.steering import (
     ORIGINAL,
     RECONSTRUCTION,
@@ -35,16 +36,20 @@ from recsae.steering import (
     promotion_dose_response,
     promotion_success,
     promotion_table,
-    result_values,
-    slug,
     steer_users,
     steered_vectors,
     top_titles,
-    tower_codes,
     typical_user,
     unit_effect,
+    user_dose_response,
 )
 from recsae.training.recommender import TrainedRecommender
+
+
+def setting_of(model: torch.nn.Module, sae: SparseAutoencoder, held_out: Split | None = None) -> Setting:
+    """A setting of a hand-built recommender and SAE; the steering of scores reads neither the
+    data nor, unless it measures NDCG, the split."""
+    return Setting(None, held_out, model, sae)  # type: ignore[arg-type]
 
 
 def random_sae(form: str, dim: int, width: int = 12, seed: int = 0) -> SparseAutoencoder:
@@ -123,13 +128,15 @@ def test_the_mf_closed_form_equals_the_measured_change(form: str) -> None:
     model.item_bias.uniform_(-1, 1, generator=generator)
     sae = random_sae(form, dim)
     users = np.arange(0, 30, 3)
-    assert closed_form_gap(model, sae, users).max() < 1e-5
+    assert closed_form_gap(setting_of(model, sae), users).max() < 1e-5
     # A move of δ changes every score by δ times the unit effect, whatever the starting level.
-    scores = steer_users(model, sae, users, 7, [-1.5, 2.0], model.item_vectors)
+    scores = steer_users(setting_of(model, sae), users, 7, [-1.5, 2.0], model.item_vectors)
     effect = unit_effect(sae, model.user_vectors[users], 7, model.item_vectors)
     assert torch.allclose(scores[level_name(2)] - scores[level_name(-1.5)], 3.5 * effect, atol=1e-5)
     # Edits of several neurons add up: +1 on neuron 7 and −2 on neuron 2.
-    pair = steer_users(model, sae, users, [7, 2], [[1.0, -2.0], [0.0, 0.0]], model.item_vectors, mode="add")
+    pair = steer_users(
+        setting_of(model, sae), users, [7, 2], [[1.0, -2.0], [0.0, 0.0]], model.item_vectors, mode="add"
+    )
     both = effect - 2 * unit_effect(sae, model.user_vectors[users], 2, model.item_vectors)
     assert torch.allclose(pair["level=1,-2"] - pair["level=0,0"], both, atol=1e-5)
     # By hand: σ_u (w_j · q_i) for the MF form, w_j · q_i for the NCF form.
@@ -137,10 +144,10 @@ def test_the_mf_closed_form_equals_the_measured_change(form: str) -> None:
     assert torch.allclose(effect, scale * (model.item_vectors @ sae.weight[7])[None, :], atol=1e-6)
 
 
-def test_tower_codes_encode_every_user_and_item() -> None:
+def test_a_setting_encodes_every_user_and_item() -> None:
     model = MatrixFactorization(7, 9, 4, init_std=0.5, offset=0.0, generator=torch.Generator().manual_seed(3))
     sae = random_sae("mf", 4)
-    codes = tower_codes(model, sae)
+    codes = setting_of(model, sae).codes
     assert codes["item"].shape == (9, 12) and codes["user"].shape == (7, 12)
     assert np.array_equal(codes["user"], sae.encode(model.user_vectors.detach())[0].numpy())
     assert np.array_equal(codes["item"], sae.encode(model.item_vectors.detach())[0].numpy())
@@ -151,7 +158,7 @@ def test_steer_users_scores_the_three_conditions(planted_recommender: TrainedRec
     sae = random_sae(planted_recommender.config.model, model.user_vectors.shape[1])
     users = np.array([3, 1, 4, 15])
     items = sae(model.item_vectors.detach()).reconstruction
-    scores = steer_users(model, sae, users, 2, [0.5, -1.0], items)
+    scores = steer_users(setting_of(model, sae), users, 2, [0.5, -1.0], items)
     ids = torch.from_numpy(users)
     user_vectors = model.user_vectors[ids].detach()
     assert list(scores) == [ORIGINAL, RECONSTRUCTION, "level=0.5", "level=-1"]
@@ -161,6 +168,25 @@ def test_steer_users_scores_the_three_conditions(planted_recommender: TrainedRec
     )
     edited = steered_vectors(sae, user_vectors, 2, [-1.0])[0]
     assert torch.allclose(scores["level=-1"], score_all(model, edited, items, ids), atol=1e-5)
+
+
+def test_an_ncf_setting_scores_edited_users_against_reconstructed_items(
+    planted, planted_split: Split, planted_recommender: TrainedRecommender
+) -> None:
+    model = planted_recommender.model
+    sae = random_sae(planted_recommender.config.model, model.user_vectors.shape[1])
+    setting = Setting(planted.interactions, planted_split, model, sae)
+    own = model.item_vectors.detach()
+    expected = own if planted_recommender.config.model == "mf" else sae(own).reconstruction
+    assert setting.backbone == planted_recommender.config.model
+    assert torch.equal(setting.item_vectors, expected)
+    users, target = planted_split.sae_test_users[:6], planted.interactions.item_labels.columns[0]
+    table, scores = user_dose_response(setting, users, 3, [0.0, 2.0], target)
+    by_hand = steer_users(setting, users, 3, [0.0, 2.0], expected)
+    assert all(torch.equal(scores[name], by_hand[name]) for name in by_hand)
+    assert table.equals(
+        dose_response(by_hand, planted.interactions.item_labels, target, planted_split, users)
+    )
 
 
 def planted_genre_sae(model: torch.nn.Module, labels: pd.DataFrame) -> SparseAutoencoder:
@@ -191,7 +217,7 @@ def test_raising_a_genre_neuron_raises_that_genre(
         neuron = int(concept_neuron(item_codes, labels, genre)["neuron"])
         assert neuron == list(labels.columns).index(genre)
         scores = steer_users(
-            model, sae, users, neuron, [0.0, 2.0, 4.0], model.item_vectors.detach(), mode="add"
+            setting_of(model, sae), users, neuron, [0.0, 2.0, 4.0], model.item_vectors.detach(), mode="add"
         )
         lift = (scores[level_name(4)] - scores[level_name(0)]).mean(dim=0).numpy()
         lift_per_genre = {other: lift[labels[other].to_numpy()].mean() for other in labels.columns}
@@ -207,21 +233,22 @@ def test_the_control_reading_finds_the_neuron_that_moves_the_genre(
 ) -> None:
     model, labels = planted_recommender.model, planted.interactions.item_labels
     sae = planted_genre_sae(model, labels)
-    items = model.item_vectors.detach()
+    setting = Setting(planted.interactions, planted_split, model, sae)
+    assert torch.equal(setting.item_vectors, model.item_vectors)  # an MF setting scores its own items
     probes = planted_split.sae_train_users[:80]
     for index, genre in enumerate(labels.columns[:4]):
-        raised = control_neuron(model, sae, probes, items, labels, genre, 3.0, mode="add")
+        raised = control_neuron(setting, probes, genre, 3.0, mode="add")
         assert raised["neuron"] == index and raised["effect"] > 0
-        scores = steer_users(model, sae, probes, index, [3.0], items, mode="add")
+        scores = steer_users(setting, probes, index, [3.0], mode="add")
         shares = label_shares(scores, labels)[genre]
         assert raised["effects"][index] == pytest.approx(shares[level_name(3)] - shares[RECONSTRUCTION])
         fans = top_fans(planted.interactions.matrix(), labels, genre, planted_split.sae_train_users, 40)
-        lowered = control_neuron(model, sae, fans, items, labels, genre, -2.0, mode="add")
+        lowered = control_neuron(setting, fans, genre, -2.0, mode="add")
         assert lowered["neuron"] == index and lowered["effect"] < 0
     with pytest.raises(ValueError, match="non-zero level"):
-        control_neuron(model, sae, probes, items, labels, labels.columns[0], 0.0)
+        control_neuron(setting, probes, labels.columns[0], 0.0)
     with pytest.raises(ValueError, match="Unknown label 'Western'"):
-        control_neuron(model, sae, probes, items, labels, "Western", 1.0)
+        control_neuron(setting, probes, "Western", 1.0)
 
 
 def test_promotion_changes_only_the_promoted_item(
@@ -231,7 +258,8 @@ def test_promotion_changes_only_the_promoted_item(
     sae = random_sae(planted_recommender.config.model, model.user_vectors.shape[1])
     base = sae(model.item_vectors.detach()).reconstruction
     users, item, levels = np.array([0, 5, 9, 11]), 17, [0.0, 3.0]
-    scores = promoted_scores(model, sae, item, 4, levels, users, base)
+    setting = setting_of(model, sae, held_out=planted_split)
+    scores = promoted_scores(setting, item, 4, levels, users, base)
     ranks = item_ranks(scores, item, users)
     ids = torch.from_numpy(users)
     others = torch.arange(base.shape[0]) != item
@@ -249,12 +277,10 @@ def test_promotion_changes_only_the_promoted_item(
             + (scores[:, :item] == scores[:, item : item + 1]).sum(dim=1)
         )
         assert ranks[condition].tolist() == expected.tolist()
-    table, same_ranks = promotion_dose_response(model, sae, item, 4, levels, users, base, planted_split)
+    table, same_ranks = promotion_dose_response(setting, item, 4, levels, users, base)
     assert same_ranks.equals(ranks)
     assert table.drop(columns="ndcg@10").equals(promotion_table(ranks))
-    expected_ndcg = group_ndcg(
-        promoted_scores(model, sae, item, 4, levels, users, base), planted_split, users
-    )
+    expected_ndcg = group_ndcg(promoted_scores(setting, item, 4, levels, users, base), planted_split, users)
     assert table["ndcg@10"].equals(expected_ndcg)
     full_order = torch.argsort(score_all(model, users=ids), dim=1, descending=True, stable=True)
     assert ranks[ORIGINAL].tolist() == ((full_order == item).float().argmax(dim=1) + 1).tolist()
@@ -374,7 +400,7 @@ def test_result_keys_and_helpers() -> None:
         {"share": [0.5, 0.25], "ndcg@10": [0.1, 0.2], "share.Children's": [0.5, 0.25]},
         index=["original", "level=-1.5"],
     )
-    values = result_values("ml1m.mf.nudge.childrens", table)
+    values = flat("ml1m.mf.nudge.childrens", table)
     assert values["ml1m.mf.nudge.childrens.level=-1.5.share"] == 0.25
     assert values["ml1m.mf.nudge.childrens.original.share.childrens"] == 0.5
     assert slug("Sci-Fi") == "scifi" and level_name(4.0) == "level=4" and level_name(-0.5) == "level=-0.5"

@@ -20,7 +20,6 @@ from recsae.book.sweeps import (
     beta_sweep,
     measure,
     paper_beta_table,
-    result_values,
     sparsity_sweep,
     varied,
 )
@@ -28,6 +27,7 @@ from recsae.data.datasets import load
 from recsae.data.sources import DATA_DIR_ENV
 from recsae.data.split import split
 from recsae.evaluation.fidelity import fidelity
+from recsae.setting import Setting
 from recsae.training.compiled_step import COMPILE_ENV
 from recsae.training.recommender import paper_mf, trained_recommender
 from recsae.training.sae_trainer import paper_sae, trained_sae
@@ -74,15 +74,10 @@ def test_schemes_that_never_get_sparse_enough_are_left_out() -> None:
     assert list(at_sparsity_per_scheme(table, 6.5)) == ["kl", "topk"]
 
 
-def test_paper_table_and_result_keys() -> None:
+def test_the_paper_beta_table() -> None:
     table = paper_beta_table("ncf")
     assert list(table.index) == list(BETAS) and list(table.columns) == ["rbo", "kendall_tau", "ms_score"]
-    assert table.loc[10.0, "rbo"] == 0.748 and table.loc[0.0, "kendall_tau"] == 0.090  # PAPER §8.3
-    assert result_values("ml1m.mf.beta=10", {"rbo": 0.5, "l0_items": 5, "l0_users": 6}) == {
-        "ml1m.mf.beta=10.rbo": 0.5,
-        "ml1m.mf.beta=10.l0_item": 5.0,
-        "ml1m.mf.beta=10.l0_user": 6.0,
-    }
+    assert table.loc[10.0, "rbo"] == 0.748 and table.loc[0.0, "kendall_tau"] == 0.090  # paper Fig. 4
 
 
 def test_readings_at_the_paper_sparsity_beside_the_paper() -> None:
@@ -92,8 +87,8 @@ def test_readings_at_the_paper_sparsity_beside_the_paper() -> None:
         ("NCF", "topk"): pd.Series({"l0_items": 8.0, "rbo": 0.44, "kendall_tau": 0.09}),
     }
     table = beside_paper_at_sparsity(readings)
-    assert table.loc[("MF", "kl"), "paper l0_items"] == 5.38  # PAPER §5.4
-    assert table.loc[("NCF", "topk"), "paper rbo (β = 10)"] == 0.748  # PAPER §8.3
+    assert table.loc[("MF", "kl"), "paper l0_items"] == 5.38  # official MF output
+    assert table.loc[("NCF", "topk"), "paper rbo (β = 10)"] == 0.748  # paper Fig. 4
     assert table.loc[("MF", "topk"), "paper τ (β = 10)"] == 0.315
     assert table.loc[("MF", "topk"), "rbo"] == 0.58
     assert best_scheme(readings, "MF") == "topk" and best_scheme(readings, "NCF") == "topk"
@@ -110,12 +105,13 @@ def test_measure_reports_fidelity_both_ways_and_training_health(
     run = replace(run, sae_config=replace(run.sae_config, epochs=1))
     result = measure(run)
     data = load("ml-100k")
-    direct = fidelity(
+    measured = Setting(
+        data,
+        split(data, run.recommender.split),
         trained_recommender(run.recommender).model,
         trained_sae(run).autoencoder,
-        split(data, run.recommender.split),
-        data.matrix(),
     )
+    direct = fidelity(measured, data.matrix())
     for name, value in direct.items():
         assert result[name] == pytest.approx(value), name
     assert 0.0 <= result["rbo_unmasked"] <= 1 - 0.9**30 + 1e-9

@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from torch import Tensor
+from numpy.typing import ArrayLike
 
 from recsae.data.datasets import DECADES
 from recsae.data.interactions import Interactions
@@ -32,7 +32,7 @@ def label_counts(data: Interactions, top: int = 20) -> Figure:
 
 
 def decades(data: Interactions) -> Figure:
-    """Items and interactions per release decade (PAPER §4.1's buckets)."""
+    """Items and interactions per release decade (the official code's buckets)."""
     per_item = np.bincount(data.pair_items, minlength=data.n_items)
     frame = pd.DataFrame({"decade": data.items.decade.to_numpy(), "interactions": per_item})
     summary = frame.groupby("decade").agg(items=("decade", "size"), interactions=("interactions", "sum"))
@@ -122,12 +122,12 @@ def sae_training(histories: Mapping[str, list[dict[str, float]]]) -> Figure:
     return figure
 
 
-def code_usage(item_codes: Mapping[str, Tensor]) -> Figure:
+def code_usage(item_codes: Mapping[str, ArrayLike]) -> Figure:
     """Left: how many latents are active per item; right: the share of items on which each
     latent fires, latents sorted from most to least used."""
     figure, (left, right) = plt.subplots(1, 2, figsize=(10, 3.4))
     for index, (name, codes) in enumerate(item_codes.items()):
-        active = (codes != 0).numpy()
+        active = np.asarray(codes) != 0
         per_item = active.sum(axis=1)
         width = active.shape[1]
         left.hist(

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from recsae.book.results import short_name
 from recsae.training.recommender import RecommenderConfig, paper_mf, paper_ncf
 from recsae.training.sae_trainer import SAERunConfig, paper_sae
 
@@ -20,13 +21,8 @@ the official Last.FM notebook uses, learns; we use it for NCF on every dataset."
 
 
 def ncf(dataset: str) -> RecommenderConfig:
-    """The NCF setting the book uses: PAPER §3.2 with Adam lr 1e-3 (see ``NCF_LEARNING_RATE``)."""
+    """The NCF setting the book uses: ``paper_ncf`` with Adam lr 1e-3 (see ``NCF_LEARNING_RATE``)."""
     return replace(paper_ncf(dataset), lr=NCF_LEARNING_RATE)
-
-
-def short_name(dataset: str) -> str:
-    """Dataset name as used in result keys: ``ml-1m`` → ``ml1m``."""
-    return dataset.replace("-", "")
 
 
 @dataclass(frozen=True)
@@ -35,11 +31,11 @@ class Profile:
     datasets: tuple[str, ...]
     recommenders: dict[str, RecommenderConfig]
     sae_epochs: int | None = None
-    """SAE training epochs, or None for the paper's (PAPER §2.4)."""
+    """SAE training epochs, or None for the official ones (18 on ML-1M)."""
 
     @property
     def main_dataset(self) -> str:
-        """The MovieLens dataset the SAE chapters study (PAPER §8 reports ML-1M)."""
+        """The MovieLens dataset the SAE chapters study (the official results are on ML-1M)."""
         return self.datasets[0]
 
     def sae_run(self, model: str, input_scaling: Literal["raw", "batch-minmax"] = "raw") -> SAERunConfig:

@@ -12,7 +12,7 @@ def setup(threads: int = 2) -> None:
     """Same look and bit-identical numbers on every run of a chapter.
 
     A fixed thread count and deterministic kernels make training reproduce exactly on the
-    same CPU (TOOLCHAIN.md), which is what lets the executed chapters be re-checked in CI.
+    same CPU, which is what lets the executed chapters be re-checked in CI.
     """
     torch.set_num_threads(threads)
     torch.use_deterministic_algorithms(True)

@@ -1,15 +1,14 @@
 """Sweeps over the SAE objective's weights, measured the way the fidelity chapter reports them.
 
-PAPER §8.3 varies β, the weight of L_pred, over {0, 1, 2, 5, 10} with every other weight
+The paper's Fig. 4 varies β, the weight of L_pred, over {0, 1, 2, 5, 10} with every other weight
 fixed, and reports fidelity (RBO, Kendall τ) and the monosemanticity score for each SAE.
 Fidelity alone rewards dense codes, so the chapter also varies λ_KL at a fixed β, which traces
 fidelity against sparsity, and reads fidelity off that curve at the paper's own sparsity
-(PAPER §5.4).
+(printed in the official ML-1M visualisation notebooks).
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import replace
 
@@ -17,29 +16,25 @@ import pandas as pd
 import torch
 
 from recsae.book.paper import reported
-from recsae.data.datasets import load
-from recsae.data.interactions import Interactions
-from recsae.data.split import Split, split
 from recsae.evaluation.fidelity import fidelity
 from recsae.metrics.monosemanticity import monosemanticity
-from recsae.models import TwoTower
-from recsae.training.recommender import RecommenderConfig, trained_recommender
-from recsae.training.sae_trainer import SAERunConfig, trained_sae
+from recsae.setting import setting
+from recsae.training.sae_trainer import SAERunConfig
 
 BETAS = (0.0, 1.0, 2.0, 5.0, 10.0)
-"""The β grid of the paper's ablation (PAPER §8.3)."""
+"""The β grid of the paper's ablation (its Fig. 4)."""
 
 TRADE_OFF_BETA = 10.0
 """The β at which fidelity is traced against sparsity: the paper's NCF setting and the β of
-its strongest reported fidelity for both backbones (PAPER §8.3)."""
+its strongest reported fidelity for both backbones (paper Fig. 4)."""
 
 KL_WEIGHTS = {"mf": (0.01, 0.1, 0.3, 1.0), "ncf": (0.07, 0.7, 2.0, 7.0)}
-"""λ_KL grids of the trade-off, from the paper's weight (PAPER §2.4) up by about two decades,
+"""λ_KL grids of the trade-off, from the official ML-1M weight up by about two decades,
 which takes the item L0 from over 10 down to about 4 active latents on ML-1M."""
 
 TOPK_KS = (3, 5, 8)
-"""TopK sizes of the trade-off (PAPER §10.19); 5 and 8 sit just below the paper's L0 for MF
-(5.38) and NCF (8.09) (PAPER §5.4)."""
+"""TopK sizes of the trade-off (the official code tried k = 8); 5 and 8 sit just below the paper's L0 for MF
+(5.38) and NCF (8.09), as printed by the official notebooks."""
 
 UNMASKED = ("rbo", "kendall_tau")
 """List metrics also reported without masking seen items, to compare with the official NCF numbers."""
@@ -54,7 +49,7 @@ def varied(run: SAERunConfig, **changes: object) -> SAERunConfig:
 
 
 def beta_sweep(run: SAERunConfig, betas: Iterable[float] = BETAS) -> dict[float, SAERunConfig]:
-    """One run per β, all else as in ``run`` (PAPER §8.3)."""
+    """One run per β, all else as in ``run`` (paper Fig. 4)."""
     return {beta: varied(run, beta=beta) for beta in betas}
 
 
@@ -71,28 +66,19 @@ def sparsity_sweep(run: SAERunConfig, kl_weights: Iterable[float]) -> dict[tuple
 def measure(run: SAERunConfig) -> dict[str, float]:
     """Everything the chapter reports about one SAE, trained (or loaded from the cache) first.
 
-    Fidelity of PAPER §6 on the SAE test users (``recsae.evaluation.fidelity``), with seen items
+    Fidelity of ``ML1M/utils.ipynb`` on the SAE test users (``recsae.evaluation.fidelity``), with seen items
     masked (ours) and, as ``*_unmasked``, without (the official NCF protocol), the monosemanticity
-    score of PAPER §5.3 on all item codes against the original item embeddings, and the last
+    score of ``code/ML1M/utils.ipynb`` on all item codes against the original item embeddings, and the last
     epoch's dead-latent share and explained variance.
     """
-    trained = trained_sae(run)
-    model, data, held_out = _frozen_setting(run.recommender)
-    item_codes, _ = trained.autoencoder.encode(model.item_vectors)
-    result = fidelity(model, trained.autoencoder, held_out, data.matrix())
-    unmasked = fidelity(model, trained.autoencoder, held_out, None)
+    measured = setting(run)
+    item_vectors = measured.recommender.item_vectors
+    result = fidelity(measured, measured.interaction_matrix)
+    unmasked = fidelity(measured, None)
     result.update({f"{name}_unmasked": unmasked[name] for name in UNMASKED})
-    result["ms_score"] = monosemanticity(item_codes, model.item_vectors).mean
-    result.update({name: trained.history[-1][name] for name in HEALTH})
+    result["ms_score"] = monosemanticity(measured.autoencoder.encode(item_vectors)[0], item_vectors).mean
+    result.update({name: measured.training_history[-1][name] for name in HEALTH})
     return result
-
-
-@functools.lru_cache(maxsize=4)
-def _frozen_setting(config: RecommenderConfig) -> tuple[TwoTower, Interactions, Split]:
-    """The recommender, its data and its split, loaded once per configuration: a sweep
-    measures tens of SAEs on the same frozen recommender."""
-    data = load(config.dataset)
-    return trained_recommender(config).model, data, split(data, config.split)
 
 
 def measure_all(runs: Mapping[Hashable, SAERunConfig]) -> pd.DataFrame:
@@ -116,7 +102,7 @@ def at_sparsity(table: pd.DataFrame, l0_items: float) -> pd.Series:
 
 
 PAPER_METRICS = ("rbo", "kendall_tau", "ms_score")
-"""What the paper's β ablation reports for each β (PAPER §8.3)."""
+"""What the paper's β ablation reports for each β (its Fig. 4)."""
 
 
 def paper_beta_table(model: str) -> pd.DataFrame:
@@ -128,15 +114,6 @@ def paper_beta_table(model: str) -> pd.DataFrame:
         },
         index=pd.Index(BETAS, name="β"),
     )
-
-
-RESULT_NAMES = {"l0_items": "l0_item", "l0_users": "l0_user"}
-"""Result-key spellings that differ from the measurement names (``ml1m.mf.beta=1.l0_item``)."""
-
-
-def result_values(prefix: str, row: Mapping[str, float]) -> dict[str, float]:
-    """``row``'s measurements as result keys ``<prefix>.<name>``."""
-    return {f"{prefix}.{RESULT_NAMES.get(name, name)}": float(value) for name, value in row.items()}
 
 
 def at_sparsity_per_scheme(table: pd.DataFrame, l0_items: float) -> dict[str, pd.Series]:
@@ -153,7 +130,7 @@ def at_sparsity_per_scheme(table: pd.DataFrame, l0_items: float) -> dict[str, pd
 
 def beside_paper_at_sparsity(readings: Mapping[tuple[str, str], pd.Series]) -> pd.DataFrame:
     """Readings at the paper's sparsity, one row per (backbone, scheme) with backbones as
-    "MF"/"NCF", beside the paper's item L0 (PAPER §5.4) and its β = 10 RBO and τ (PAPER §8.3)."""
+    "MF"/"NCF", beside the official item L0 and the β = 10 RBO and τ of the paper's Fig. 4."""
     table = pd.DataFrame(readings).T
     models = [model.lower() for model, _ in table.index]
     paper = {

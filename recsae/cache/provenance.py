@@ -30,9 +30,10 @@ def code_digest(*roots: str, leave_out: frozenset[str] = CACHE_CODE) -> str:
     """Digest of the package version and the code of ``roots`` and of every ``recsae`` module
     they import, directly or not (read from their ``import`` statements), except ``leave_out``.
 
-    The code is read as its syntax tree without docstrings, so any edit that can change what
-    the code does changes the digest, while comments, docstrings and formatting do not: a
-    reworded comment never retrains a model, and nothing needs to be bumped by hand.
+    The code is read as its syntax tree without the strings that only document it, so any
+    edit that can change what the code does changes the digest, while comments, docstrings
+    and formatting do not: a reworded comment never retrains a model, and nothing needs to be
+    bumped by hand.
     """
     pending, found = list(roots), set()
     while pending:
@@ -55,19 +56,24 @@ def _source(module: str) -> bytes:
 
 
 def _code(source: bytes) -> bytes:
-    """The syntax tree of ``source`` with its docstrings removed, as text."""
+    """The syntax tree of ``source`` as text, without the statements that do nothing: the
+    string literals standing alone (docstrings, and the strings that document an attribute)."""
     tree = ast.parse(source)
     for node in ast.walk(tree):
-        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
-            body = node.body
-            first = body[0] if body else None
-            if (
-                isinstance(first, ast.Expr)
-                and isinstance(first.value, ast.Constant)
-                and isinstance(first.value.value, str)
-            ):
-                node.body = body[1:] or [ast.Pass()]
+        for field in ("body", "orelse", "finalbody"):
+            statements = getattr(node, field, None)
+            if isinstance(statements, list) and statements and isinstance(statements[0], ast.stmt):
+                kept = [statement for statement in statements if not _is_bare_string(statement)]
+                setattr(node, field, kept or [ast.Pass()])
     return ast.dump(tree).encode()
+
+
+def _is_bare_string(statement: ast.stmt) -> bool:
+    return (
+        isinstance(statement, ast.Expr)
+        and isinstance(statement.value, ast.Constant)
+        and isinstance(statement.value.value, str)
+    )
 
 
 def _recsae_imports(source: bytes) -> list[str]:

@@ -1,4 +1,4 @@
-"""Code matrices that an SAE's concepts must beat (PAPER §5.2).
+"""Code matrices that an SAE's concepts must beat (on purity, the paper's Table 1).
 
 A claim that the SAE finds concepts means its neurons are purer than directions that need
 no training: the embedding's own coordinates, its principal axes, and the SAE before

@@ -1,12 +1,12 @@
-"""What a latent means, read off the items (and users) that activate it (PAPER §5).
+"""What a latent means, read off the items (and users) that activate it (as in the official notebooks).
 
 Every function takes a plain code matrix, one row per item (or user) and one column per
 "neuron", so SAE codes and the baselines of ``recsae.concepts.baselines`` are measured by the
-same rules. A neuron is read through its top-K items (PAPER §5.1): it gets the concept label
-most over-represented among its top 10 (PAPER §10.15), and is scored by how many of its top-K
-items carry that label (semantic purity, PAPER §5.2) and by how well its activation separates
+same rules. A neuron is read through its top-K items (as in the official code): it gets the concept label
+most over-represented among its top 10 (the book's rule), and is scored by how many of its top-K
+items carry that label (semantic purity, paper Table 1) and by how well its activation separates
 labelled from unlabelled items over the whole catalogue (ROC-AUC). The decade profile and the
-mean popularity rank of the top items find the temporal and popularity neurons of PAPER §8.4.
+mean popularity rank of the top items find the temporal and popularity neurons of the official notebooks.
 
 Every reading of neuron j uses column j only, so labels and scores do not depend on the other
 neurons or on their order.
@@ -14,7 +14,7 @@ neurons or on their order.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -25,10 +25,10 @@ from scipy import stats
 from recsae.data.datasets import DECADES
 
 PURITY_DEPTHS = (10, 20, 50)
-"""K of purity@K (PAPER §5.2)."""
+"""K of purity@K (paper Table 1)."""
 
 LABEL_DEPTH = 10
-"""Top items that name a neuron: the paper's tables show and label the top 10 (PAPER §5.1)."""
+"""Top items that name a neuron: the paper's tables show and label the top 10 (official notebooks)."""
 
 MIN_LABEL_COUNT = 3
 """Top-10 items a label needs before it can name a neuron.
@@ -47,11 +47,11 @@ PURE = 0.9
 
 DECADE_DEPTH = 50
 """Top items of the decade profile: the deepest purity depth, so a share moves in steps of 0.02.
-The paper's figures use the top 200 of 3,706 ML-1M movies (PAPER §8.4); 50 keeps the profile
+The paper's figures use the top 200 of 3,706 ML-1M movies (official notebooks); 50 keeps the profile
 on a neuron's strongest items also in catalogues of a few hundred items."""
 
 POPULARITY_DEPTHS = (10, 50)
-"""Top items whose mean popularity rank the neuron table reports (PAPER §8.4 uses 50 and 500)."""
+"""Top items whose mean popularity rank the neuron table reports (the official notebooks use 50 and 500)."""
 
 
 def _codes(codes: ArrayLike) -> NDArray[np.float64]:
@@ -74,7 +74,7 @@ def _label_matrix(labels: pd.DataFrame, n_items: int) -> NDArray[np.bool_]:
 
 def top_items(codes: ArrayLike, k: int) -> NDArray[np.int64]:
     """Row j: the k items (row indices) with the highest activation of neuron j, best first
-    (PAPER §5.1). Ties go to the lower item index (stable sort), so the result is deterministic
+    (as in the official code). Ties go to the lower item index (stable sort), so the result is deterministic
     even for a neuron that is zero on most items."""
     matrix = _codes(codes)
     order = np.argsort(-matrix, axis=0, kind="stable")
@@ -94,14 +94,14 @@ def label_neurons(
     depth: int = LABEL_DEPTH,
     min_count: int = MIN_LABEL_COUNT,
 ) -> pd.DataFrame:
-    """The deterministic labelling rule standing in for the paper's GPT labels (PAPER §10.15).
+    """The deterministic labelling rule standing in for the paper's GPT labels (the official-code appendix).
 
     Neuron j's label is the label with the highest lift among its top ``depth`` items, where
     lift = (share of the top items carrying it) / (share of all items carrying it), among the
     labels carried by at least ``min_count`` of the top items; ties go to the higher count,
     then to the alphabetically first label. Lift rather than the majority label, because a
     majority rule names every broad neuron after the most common genre (Drama carries 40 % of
-    ML-1M, PAPER §8.4). Silent neurons and neurons with no qualifying label are ``UNLABELLED``
+    ML-1M's movies). Silent neurons and neurons with no qualifying label are ``UNLABELLED``
     (count 0, lift NaN). Returns one row per neuron: ``label``, ``count``, ``lift``.
     """
     if depth < 1 or min_count < 1:
@@ -139,7 +139,7 @@ def _label_columns(label_names: pd.Series | Sequence[str], labels: pd.DataFrame)
 def purity(
     codes: ArrayLike, labels: pd.DataFrame, label_names: pd.Series | Sequence[str], k: int
 ) -> NDArray[np.float64]:
-    """purity@k of every neuron: the share of its top-k items that carry its label (PAPER §5.2).
+    """purity@k of every neuron: the share of its top-k items that carry its label (paper Table 1).
 
     ``label_names`` holds one label per neuron (as ``label_neurons`` returns it); an item with
     several labels counts when any of them is the neuron's (multi-label matching). Unlabelled
@@ -180,7 +180,7 @@ def label_auc(
 
 
 def decade_profile(codes: ArrayLike, decades: pd.Series, k: int = DECADE_DEPTH) -> pd.DataFrame:
-    """Share of each decade among every neuron's top-k items (PAPER §5.1, §8.4).
+    """Share of each decade among every neuron's top-k items (as in the official notebooks).
 
     One row per neuron, one column per decade that occurs in ``decades`` (one entry per item,
     e.g. '1990s'); the columns follow ``recsae.data.datasets.DECADES`` and then any other value in
@@ -199,12 +199,12 @@ def decade_profile(codes: ArrayLike, decades: pd.Series, k: int = DECADE_DEPTH) 
 
 def dominant_decade(profile: pd.DataFrame) -> pd.DataFrame:
     """Each neuron's most frequent decade in its top items and that decade's share; a tie goes
-    to the earlier decade. A "1990s action" neuron (PAPER §8.4) shows 1990s with a high share."""
+    to the earlier decade. A "1990s action" neuron (official MF neuron 20) shows 1990s with a high share."""
     return pd.DataFrame({"decade": profile.idxmax(axis=1), "decade_share": profile.max(axis=1)})
 
 
 def mean_popularity_rank(codes: ArrayLike, popularity_rank: pd.Series, k: int) -> NDArray[np.float64]:
-    """Mean popularity rank of every neuron's top-k items (PAPER §5.1, §8.4), on the rank scale
+    """Mean popularity rank of every neuron's top-k items (official notebooks), on the rank scale
     of ``popularity_rank`` (the item tables use 0 = most popular). A low value marks a
     "blockbuster" neuron, a high one a long-tail neuron."""
     matrix = _codes(codes)
@@ -217,7 +217,7 @@ def mean_popularity_rank(codes: ArrayLike, popularity_rank: pd.Series, k: int) -
 
 
 def neuron_table(codes: ArrayLike, labels: pd.DataFrame, items: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Everything this module reads off each neuron, one row per neuron (PAPER §5, Table 1).
+    """Everything this module reads off each neuron, one row per neuron (as in the paper's Table 1).
 
     Always: ``label``, ``count`` and ``lift`` (``label_neurons``), ``purity@K`` for
     K in ``PURITY_DEPTHS`` and ``auc``. When ``items`` is given (one row per item): with a
@@ -252,7 +252,7 @@ def summarise(table: pd.DataFrame) -> dict[str, float]:
 
 
 def landmark_neurons(table: pd.DataFrame, eras: int = 3, common_decade: str = "1990s") -> dict[str, int]:
-    """The neurons worth a decade profile (PAPER §8.4), named for a figure: the ``eras``
+    """The neurons worth a decade profile (as in the official notebooks), named for a figure: the ``eras``
     neurons whose top items are most concentrated in one decade other than ``common_decade``
     (the catalogue's own majority, which marks no era), then the neuron with the most popular
     top 50. ``table`` is a ``neuron_table`` with item decades and popularity ranks."""
@@ -269,31 +269,16 @@ def landmark_neurons(table: pd.DataFrame, eras: int = 3, common_decade: str = "1
     return named
 
 
-def neuron_result_values(prefix: str, table: pd.DataFrame) -> dict[str, str | float]:
-    """Result keys ``<prefix>.neuron=<j>.<reading>`` of a ``neuron_table``: every neuron's label
-    and, where defined (labelled neurons), its purity@K and AUC."""
-    values: dict[str, str | float] = {}
-    for neuron, row in table.iterrows():
-        values[f"{prefix}.neuron={neuron}.label"] = str(row["label"])
-        for name in (*(f"purity@{k}" for k in PURITY_DEPTHS), "auc"):
-            if pd.notna(row[name]):
-                values[f"{prefix}.neuron={neuron}.{name}"] = float(row[name])
-    return values
+NEURON_READINGS = ("label", *(f"purity@{k}" for k in PURITY_DEPTHS), "auc")
+"""The readings of a ``neuron_table`` a chapter reports per neuron (purity and AUC only where
+the neuron has a label)."""
 
-
-def summary_result_values(prefix: str, summary: Mapping[str, float]) -> dict[str, float | int]:
-    """Result keys of one ``summarise`` row: ``<prefix>.purity@10.median``, ``.auc.median``,
-    ``.labelled`` and ``.pure@10``."""
-    return {
-        f"{prefix}.purity@10.median": float(summary["median_purity@10"]),
-        f"{prefix}.auc.median": float(summary["median_auc"]),
-        f"{prefix}.labelled": int(summary["labelled"]),
-        f"{prefix}.pure@10": int(summary["pure@10"]),
-    }
+SUMMARY_FIGURES = ("median_purity@10", "median_auc", "labelled", "pure@10")
+"""The figures of ``summarise`` a chapter reports per code source."""
 
 
 def group_activation(user_codes: ArrayLike, groups: pd.Series) -> pd.DataFrame:
-    """Mean activation of each neuron per user group, relative to its mean over all users (PAPER §5.1).
+    """Mean activation of each neuron per user group, relative to its mean over all users (official plots).
 
     ``groups`` holds one group per user row (e.g. gender 'F'/'M', or an under-18 flag); users
     without a group count towards the overall mean only. Entry (j, g) is the mean activation of
@@ -314,7 +299,7 @@ def group_activation(user_codes: ArrayLike, groups: pd.Series) -> pd.DataFrame:
 
 
 def concept_neuron(codes: ArrayLike, labels: pd.DataFrame, label: str) -> pd.Series:
-    """The neuron that stands for ``label``, chosen by the readings of this module (PAPER §7).
+    """The neuron that stands for ``label``, chosen by the readings of this module (not by hand).
 
     Every neuron is read as if it were named ``label``: the neuron with the highest purity@10
     for it wins, ties going to the higher ROC-AUC, then the lower index. Returns that neuron's
@@ -344,7 +329,7 @@ def concept_neuron(codes: ArrayLike, labels: pd.DataFrame, label: str) -> pd.Ser
 
 def history_share(interactions: sp.csr_matrix, labels: pd.DataFrame, label: str) -> NDArray[np.float64]:
     """Share of each user's items (rows of ``interactions``) that carry ``label``: how much a
-    user is a fan of it (PAPER §7.1's audience score). 0 for a user with no items."""
+    user is a fan of it (the official ``generate_users_test_group`` score). 0 for a user with no items."""
     _require_label(labels, label)
     matrix = sp.csr_matrix(interactions, dtype=np.float64)
     carried = matrix @ labels[label].to_numpy(dtype=np.float64)
@@ -356,7 +341,7 @@ def top_fans(
     interactions: sp.csr_matrix, labels: pd.DataFrame, label: str, users: ArrayLike, n: int
 ) -> NDArray[np.int64]:
     """The ``n`` of ``users`` with the highest ``history_share`` of ``label``, highest first
-    (ties: the earlier user in ``users``); the paper's case-study audiences (PAPER §7.1, §7.3)."""
+    (ties: the earlier user in ``users``); the paper's case-study audiences (official ``utils.ipynb``)."""
     candidates = np.asarray(users, dtype=np.int64)
     share = history_share(interactions, labels, label)[candidates]
     return candidates[np.argsort(-share, kind="stable")[:n]]

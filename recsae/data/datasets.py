@@ -30,7 +30,7 @@ from recsae.data.interactions import Interactions, from_pairs
 from recsae.data.sources import DatasetFiles, cache_dir, locate
 
 ML1M_DROPPED_USER = 4169
-"""PAPER §4.1/§10.5: the official code drops this user (the most active one, 2,314 ratings),
+"""The official `code/ML1M/data_processing.ipynb` drops this user (the most active one, 2,314 ratings),
 which gives the paper's 6,039 × 3,706 matrix. We drop it consistently from ratings and users."""
 
 ML1M_RATINGS = 1_000_209
@@ -64,7 +64,7 @@ LASTFM_TAGS_PER_ARTIST = 4
 LASTFM_MIN_ARTISTS_PER_TAG = 20
 LASTFM_STOP_TAGS = frozenset(
     {
-        # PAPER §4.2's exclusion list, written the way HetRec spells tags ...
+        # The official Last.FM exclusion list (code/lastFM), written the way HetRec spells tags ...
         "beautiful",
         "indie",
         "alternative",
@@ -386,7 +386,7 @@ def parse_ml100k(files: DatasetFiles) -> Interactions:
 
 
 def _movie_tables(movies: pd.DataFrame, genres: pd.Series) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Title, release year and decade (PAPER §4.1 buckets) and the genre multi-hot, by movie id."""
+    """Title, release year and decade (official buckets) and the genre multi-hot, by movie id."""
     year = pd.to_numeric(movies.title.str.extract(r"\((\d{4})\)\s*$")[0], errors="coerce").astype("Int64")
     items = pd.DataFrame({"title": movies.title.astype(str), "year": year}, index=movies.index)
     items["decade"] = decade_of(year)
@@ -401,7 +401,7 @@ DECADES = ("≤1960s", "1970s", "1980s", "1990s", "2000s")
 
 
 def decade_of(year: pd.Series) -> pd.Series:
-    """PAPER §4.1's decade buckets: ≤1969 together, then one bucket per decade."""
+    """The official code's decade buckets: ≤1969 together, then one bucket per decade."""
     bucket = pd.Series(pd.NA, index=year.index, dtype="string")
     known = year.notna()
     decade = (year[known].astype(int) // 10) * 10
@@ -410,7 +410,7 @@ def decade_of(year: pd.Series) -> pd.Series:
 
 
 def parse_lastfm(files: DatasetFiles) -> Interactions:
-    """HetRec 2011 Last.FM 2k, filtered and tagged as PAPER §12 chooses."""
+    """HetRec 2011 Last.FM 2k, filtered and tagged as the book's appendix on the official code describes."""
     plays = read_table(
         files.path("user_artists.dat"),
         ["user", "item", "weight"],
@@ -449,7 +449,7 @@ def parse_lastfm(files: DatasetFiles) -> Interactions:
 
 
 def _filter_lastfm(plays: pd.DataFrame) -> pd.DataFrame:
-    """Artists with ≥5 listeners, then users with ≥10 such artists (PAPER §12)."""
+    """Artists with ≥5 listeners, then users with ≥10 such artists (the book's Last.FM substitute)."""
     listeners = plays.groupby("item").user.transform("size")
     plays = plays[listeners >= LASTFM_MIN_LISTENERS]
     artists_per_user = plays.groupby("user").item.transform("size")
@@ -457,7 +457,7 @@ def _filter_lastfm(plays: pd.DataFrame) -> pd.DataFrame:
 
 
 def _artist_tags(tagged: pd.DataFrame, tags: pd.DataFrame, artists: np.ndarray) -> pd.DataFrame:
-    """Multi-hot of each artist's top-4 descriptive tags (PAPER §4.2, §12).
+    """Multi-hot of each artist's top-4 descriptive tags (as in ``code/lastFM``).
 
     Tag names are lower-cased and stripped; stop-listed and decade tags are dropped; ties
     in the per-artist count are broken by tag name so the result is deterministic. Only tags

@@ -1,6 +1,6 @@
 """The one container every later stage reads: a binary user × item matrix plus metadata.
 
-Ratings are binarised (every observed rating is a positive, PAPER §4.1), so the container
+Ratings are binarised (every observed rating is a positive, as in the official code), so the container
 stores only the positive pairs as two index arrays. Users and items are renumbered to
 ``0..n-1``; ``user_ids``/``item_ids`` map positions back to the dataset's own ids and
 ``user_positions``/``item_positions`` map the other way.
@@ -157,9 +157,9 @@ def from_pairs(
 
     Users that occur in a pair get a position; so do items, or every id of
     ``item_universe`` when given (the paper's ML-1M matrix keeps the columns of movies rated
-    only by the user it drops, PAPER §4.1). Metadata rows are aligned by
-    id (never by file position, PAPER §10.13), and a ``popularity`` column (number of
-    users, PAPER §4.1) and its rank (0 = most popular) are added to the item table.
+    only by the user it drops). Metadata rows are aligned by id (never by file position, unlike
+    the official steering code), and a ``popularity`` column (number of users, as officially)
+    and its rank (0 = most popular) are added to the item table.
     """
     pairs = np.unique(np.stack([raw_users, raw_items], axis=1), axis=0)
     user_ids, pair_users = np.unique(pairs[:, 0], return_inverse=True)

@@ -1,10 +1,10 @@
 """Vectorised negative sampling: uniform items a user has not interacted with.
 
-The official notebooks build every epoch's negatives with a per-cell pandas loop (≈80 s per
-epoch, TOOLCHAIN.md); here one epoch's million draws take a fraction of a second. Draws are
+The official notebooks build every epoch's negatives with a per-cell pandas loop (about 80 s per
+epoch on a 2-core CPU); here one epoch's million draws take a fraction of a second. Draws are
 uniform over the catalogue and rejected when the (user, item) pair is forbidden; only the
 rejected draws are redrawn, so the loop ends after a handful of rounds. The paper draws with
-probability ∝ exp(c · popularity share), which is uniform to four decimals (PAPER §3.1).
+probability ∝ exp(c · popularity share), which is uniform to four decimals (official ML-1M code).
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ def one_to_one_stream(
     """One epoch of training rows: every given positive plus one fresh negative for its user,
     shuffled; returns (users, items, labels) with label 1 for positives and 0 for negatives.
 
-    Both the recommenders (PAPER §3.1) and the SAEs (PAPER §10.3) learn from this stream.
+    Both the recommenders and the SAEs learn from this stream (the official SAEs replay pickled ones).
     """
     negatives = sample_negatives(users, n_items, forbidden_keys, rng)
     order = rng.permutation(2 * len(users))

@@ -1,4 +1,4 @@
-"""The paper's evaluation split (PAPER §4.1), seeded.
+"""The paper's evaluation split (as in the official code), seeded.
 
 Per user, 5 positives are held out for the recommender's ranking evaluation (HR/NDCG) and 5
 non-interacted items are set aside as held-out negatives (the official code stores them; the

@@ -1,6 +1,6 @@
 """Fidelity of an SAE: do the recommender's lists survive when it sees reconstructions?
 
-PAPER §6: for every SAE test user (never seen in SAE training), the frozen recommender ranks
+Official protocol: for every SAE test user (never seen in SAE training), the frozen recommender ranks
 all items twice, once from the original user and item embeddings and once from the SAE
 reconstructions of both, and the two top-N lists are compared with the rank metrics of
 ``recsae.metrics.fidelity``. Beyond those list metrics, NDCG@10 on the held-out positives says whether
@@ -14,7 +14,6 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-from recsae.data.split import Split
 from recsae.metrics.fidelity import (
     fraction_ndcg_recovered,
     kendall_tau_b,
@@ -23,27 +22,23 @@ from recsae.metrics.fidelity import (
     weighted_tau,
 )
 from recsae.metrics.ranking import ranking_metrics, top_k
-from recsae.models import TwoTower, score_all
-from recsae.sae import SparseAutoencoder, mean_l0
+from recsae.models import score_all
+from recsae.sae import mean_l0
+from recsae.setting import Setting
 
 NDCG_CUTOFF = 10
 
 
 @torch.no_grad()
-def fidelity(
-    model: TwoTower,
-    sae: SparseAutoencoder,
-    split: Split,
-    interactions_matrix: sp.csr_matrix | None,
-    top_n: int = 30,
-) -> dict[str, float]:
-    """Mean fidelity of ``sae`` over ``split.sae_test_users`` (PAPER §6, §10.9).
+def fidelity(setting: Setting, seen: sp.csr_matrix | None, top_n: int = 30) -> dict[str, float]:
+    """Mean fidelity of ``sae`` over the setting's SAE test users (see the official-code appendix).
 
-    Both top-``top_n`` lists come from the same frozen ``model`` (the MF biases from the ids),
-    with every item the user interacted with, training or held-out (``interactions_matrix``,
-    users × items), masked in both (PAPER §10.9: seen items filtered for both backbones).
-    ``interactions_matrix=None`` masks nothing, the official NCF protocol (PAPER §6), whose
-    lists are dominated by items the user has already seen. Embeddings go into the SAE raw,
+    Both top-``top_n`` lists come from the same frozen recommender (the MF biases from the ids),
+    with every item the user interacted with, training or held-out (``seen``, users × items,
+    usually the setting's ``interaction_matrix``), masked in both (the book's choice: seen items
+    filtered for both backbones). ``seen=None`` masks nothing, the official NCF protocol
+    (``code/ML1M``), whose lists are dominated by items the user has already seen. Embeddings go
+    into the SAE raw,
     as at evaluation and steering time.
 
     Returns the means of truncated RBO (p = 0.9, at most 1 − 0.9^N), RBO_ext, Kendall τ-b and
@@ -51,7 +46,9 @@ def fidelity(
     reconstructed and mean-embedding scores, with the fraction of NDCG recovered; and the L0
     of the test users' codes and of all item codes.
     """
-    users = torch.from_numpy(split.sae_test_users).long()
+    model, sae, held_out = setting.recommender, setting.autoencoder, setting.held_out
+    test_users = held_out.sae_test_users
+    users = torch.from_numpy(test_users).long()
     user_vectors, item_vectors = model.user_vectors[users], model.item_vectors
     user_out, item_out = sae(user_vectors), sae(item_vectors)
     vectors = {
@@ -61,14 +58,14 @@ def fidelity(
     }
     scores = {name: score_all(model, *pair, users=users) for name, pair in vectors.items()}
 
-    seen = None if interactions_matrix is None else sp.csr_matrix(interactions_matrix)[split.sae_test_users]
-    original = top_k(scores["original"], top_n, seen)
-    reconstructed = top_k(scores["reconstructed"], top_n, seen)
+    masked = None if seen is None else sp.csr_matrix(seen)[test_users]
+    original = top_k(scores["original"], top_n, masked)
+    reconstructed = top_k(scores["reconstructed"], top_n, masked)
 
-    held_out = split.test_positives[split.sae_test_users]
-    trained_on = split.train_matrix()[split.sae_test_users]
+    positives = held_out.test_positives[test_users]
+    trained_on = held_out.train_matrix()[test_users]
     ndcg = {
-        name: ranking_metrics(score, held_out, trained_on, (NDCG_CUTOFF,))[f"ndcg@{NDCG_CUTOFF}"]
+        name: ranking_metrics(score, positives, trained_on, (NDCG_CUTOFF,))[f"ndcg@{NDCG_CUTOFF}"]
         for name, score in scores.items()
     }
     return {

@@ -1,4 +1,4 @@
-"""Ranking quality of the frozen recommenders against a popularity baseline (PAPER §10.16)."""
+"""Ranking quality of the frozen recommenders against a popularity baseline (no official numbers)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from recsae.data.datasets import load
-from recsae.data.split import Split, split
+from recsae.data.split import Split
 from recsae.metrics.ranking import popularity_scores, ranking_metrics
 from recsae.models import TwoTower, score_all
+from recsae.setting import frozen_recommender
 from recsae.training.recommender import TrainedRecommender
 
 KS = (10, 20)
@@ -31,7 +31,7 @@ def comparison_table(models: Mapping[str, TrainedRecommender]) -> pd.DataFrame:
     rows: dict[str, dict[str, float]] = {}
     for key, trained in models.items():
         dataset = key.split(".")[0]
-        held_out = split(load(trained.config.dataset), trained.config.split)
+        held_out = frozen_recommender(trained.config).held_out
         if f"{dataset}.popularity" not in rows:
             rows[f"{dataset}.popularity"] = evaluate_popularity(held_out)
         rows[key] = evaluate(trained.model, held_out)

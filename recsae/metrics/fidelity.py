@@ -1,6 +1,6 @@
 """How closely recommendations made from SAE reconstructions follow the original ones.
 
-PAPER §6: for every held-out user, the recommender produces a top-N list from the original
+As in the official code: for every held-out user, the recommender produces a top-N list from the original
 embeddings and another from the SAE reconstructions, and the two lists are compared. The list
 metrics here take two integer arrays of shape [users, N] (row u holds user u's item ids, best
 first, no repeats within a row) and return one value per user, so that callers can average,
@@ -65,7 +65,7 @@ def _rbo_parts(
 
 
 def rank_biased_overlap(original: ArrayLike, reconstructed: ArrayLike, p: float = 0.9) -> NDArray[np.float64]:
-    """Truncated RBO (Webber et al. 2010), as the paper computes it (PAPER §6).
+    """Truncated RBO (Webber et al. 2010), as official ``code/ML1M/utils.ipynb`` computes it.
 
     RBO = (1 − p) Σ_{d=1}^{N} p^{d−1} |A_{1:d} ∩ B_{1:d}| / d. Nothing is extrapolated beyond
     depth N, so identical lists score 1 − p^N (0.958 for N = 30 and p = 0.9), not 1.
@@ -77,7 +77,7 @@ def rank_biased_overlap(original: ArrayLike, reconstructed: ArrayLike, p: float 
 def rank_biased_overlap_ext(
     original: ArrayLike, reconstructed: ArrayLike, p: float = 0.9
 ) -> NDArray[np.float64]:
-    """Extrapolated RBO_ext (Webber et al. 2010, eq. 32 with equal list lengths; PAPER §10.9).
+    """Extrapolated RBO_ext (Webber et al. 2010, eq. 32 with equal list lengths; the book's addition).
 
     Adds the assumption that the agreement seen at depth N continues forever:
     RBO_ext = truncated RBO + (|A_{1:N} ∩ B_{1:N}| / N) · p^N, so identical lists score 1.
@@ -89,7 +89,7 @@ def rank_biased_overlap_ext(
 def union_ranks(
     original: ArrayLike, reconstructed: ArrayLike
 ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.bool_]]:
-    """Rank vectors of both lists over the union of their items (PAPER §6, Kendall τ).
+    """Rank vectors of both lists over the union of their items (official Kendall τ, ``utils.ipynb``).
 
     Each item of the union gets its 1-based position in each list, or N + 1 where the list lacks
     it, so all missing items tie. Rows have 2N columns: column j < N is the original list's

@@ -1,10 +1,10 @@
-"""The monosemanticity score (MS) of an SAE's item codes (PAPER §5.3).
+"""The monosemanticity score (MS) of an SAE's item codes (official ``code/ML1M/utils.ipynb``).
 
 A latent is monosemantic when the items that excite it most are alike. MS measures that
 alikeness with the recommender's own notion of similarity: the cosine similarity of the
 *original* item embeddings, averaged over the pairs of a latent's top items and weighted by
 how strongly both items of a pair activate it (after Pach et al. 2025). The official code uses
-it as the Optuna objective and reports it in the β-ablation (PAPER §2.4, §8.3).
+it as the Optuna objective and reports it in the β-ablation (the paper's Fig. 4).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import torch
 from numpy.typing import ArrayLike, NDArray
 
 TOP_ITEMS = 30
-"""Items per latent that enter the score (PAPER §5.3)."""
+"""Items per latent that enter the score (30 in the official code)."""
 
 
 class MonosemanticityScore(NamedTuple):
@@ -31,7 +31,7 @@ def monosemanticity(
     item_embeddings: ArrayLike | torch.Tensor,
     top_k: int = TOP_ITEMS,
 ) -> MonosemanticityScore:
-    """MS of the codes [items, m] against the original item embeddings [items, d] (PAPER §5.3).
+    """MS of the codes [items, m] against the original item embeddings [items, d] (official ``utils.ipynb``).
 
     Per latent k, as in the official code: the codes are min-max scaled across items
     (a constant column becomes 0, as scikit-learn's MinMaxScaler does); T_k = the ``top_k``

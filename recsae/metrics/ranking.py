@@ -1,7 +1,7 @@
 """Ranking metrics on the held-out positives, with a full ranking that masks training items.
 
-The paper's own NDCG helper uses the predicted score as gain and does not run (PAPER §3.3,
-§10.16); these are the standard definitions with binary gain (Järvelin & Kekäläinen 2002):
+The paper's own NDCG helper uses the predicted score as gain and does not run (official
+``code/ML1M/utils.ipynb``); these are the standard definitions with binary gain (Järvelin & Kekäläinen 2002):
 
 * HR@K — share of users with at least one held-out positive in their top K.
 * NDCG@K — DCG = Σ_{r<K} rel_r / log2(r + 2) over the top K (r = 0-based rank), divided by

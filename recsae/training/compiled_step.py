@@ -36,7 +36,7 @@ is a real failure of the step and propagates unchanged."""
 
 ADAM_BETAS = (0.9, 0.999)
 ADAM_EPS = 1e-8
-"""``torch.optim.Adam``'s defaults, which the paper's SAEs use (PAPER §2.4)."""
+"""``torch.optim.Adam``'s defaults, which the official SAE training uses (``code/ML1M/training.ipynb``)."""
 
 
 R = TypeVar("R")

@@ -2,7 +2,7 @@
 
 PyTorch's default CPU kernels for some backward passes (the scatter behind embedding-row
 gradients) may add in a different order from run to run; with deterministic algorithms on,
-a rerun reproduces every bit on the same CPU (TOOLCHAIN.md). That is what lets CI
+a rerun reproduces every bit on the same CPU. That is what lets CI
 re-execute a chapter that trains models and compare its numbers with the committed ones.
 """
 

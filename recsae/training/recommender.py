@@ -32,8 +32,8 @@ class RecommenderConfig:
 
     ``optimizer="sgd"`` is plain SGD on the *summed* batch loss plus ``l2/2·‖θ_batch‖²`` on
     the rows the batch touches: exactly the official manual update
-    ``P_u += lr·(e·Q_i − l2·P_u)`` accumulated over the batch (PAPER §3.1).
-    ``optimizer="adam"`` is Adam on the *mean* batch loss (PAPER §3.2).
+    ``P_u += lr·(e·Q_i − l2·P_u)`` accumulated over the batch (official ``MatrixFactorization``).
+    ``optimizer="adam"`` is Adam on the *mean* batch loss (as the official NCF training).
     """
 
     dataset: str
@@ -77,7 +77,7 @@ class RecommenderConfig:
 
 
 def paper_mf(dataset: str = "ml-1m") -> RecommenderConfig:
-    """PAPER §3.1/§9: K=20 (100 on Last.FM), SGD lr 0.05, L2 0.01, N(0, 0.05²), offset 1 on ML-1M."""
+    """The official MF: K=20 (100 on Last.FM), SGD lr 0.05, L2 0.01, N(0, 0.05²), offset 1 on ML-1M."""
     if dataset == "lastfm":
         return RecommenderConfig(
             dataset, "mf", dim=100, epochs=30, batch_size=8, optimizer="sgd", lr=0.05, l2=0.01, init_std=0.01
@@ -97,7 +97,7 @@ def paper_mf(dataset: str = "ml-1m") -> RecommenderConfig:
 
 
 def paper_ncf(dataset: str = "ml-1m") -> RecommenderConfig:
-    """PAPER §3.2/§9: MLP 2d→64→32→16→1, Adam lr 0.05 (ML-1M) / 1e-3 (Last.FM), batch 256, 30 epochs."""
+    """The official NCF: MLP 2d→64→32→16→1, Adam lr 0.05 (ML-1M) / 1e-3 (Last.FM), batch 256, 30 epochs."""
     dim, lr = (100, 1e-3) if dataset == "lastfm" else (20, 0.05)
     return RecommenderConfig(
         dataset, "ncf", dim=dim, epochs=30, batch_size=256, optimizer="adam", lr=lr, l2=0.0, init_std=0.1
@@ -204,7 +204,7 @@ def mf_sgd_step(
     lr: float,
     l2: float,
 ) -> float:
-    """The official manual MF update (PAPER §3.1), written out; returns the batch's summed BCE.
+    """The official manual MF update (``MatrixFactorization``), written out; returns the batch's summed BCE.
 
     With e = r − σ(logit): b_u += lr(e − l2·b_u), b_i += lr(e − l2·b_i), P_u += lr(e·Q_i − l2·P_u),
     Q_i += lr(e·P_u − l2·Q_i), repeated indices accumulated. It is the same step as autograd
@@ -240,7 +240,7 @@ def batch_objective(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """The objective to differentiate and the batch's summed BCE, both as tensors (so that the
     ensemble trainer can vmap and compile them): BCE summed for SGD, averaged for Adam
-    (PAPER §3), plus ``l2/2`` times the squares of the rows the batch touches."""
+    (as in the official code), plus ``l2/2`` times the squares of the rows the batch touches."""
     logits = model.pair_logits(model.user_vectors[users], model.item_vectors[items], users, items)
     summed = F.binary_cross_entropy_with_logits(logits, labels, reduction="sum")
     objective = summed if config.optimizer == "sgd" else summed / len(labels)

@@ -1,7 +1,7 @@
 """The SAE's optimisation step as a pure function of its parameters, so that it can be compiled.
 
 Training an SAE in the paper's setting is about 110k Adam steps (18 epochs of batches of 256
-interactions, PAPER §2.4) on a 22 × 20 matrix. The arithmetic of one step is tiny; eager
+interactions, ``code/ML1M/training.ipynb``) on a 22 × 20 matrix. The arithmetic of one step is tiny; eager
 PyTorch spends its time dispatching some 200 small operations and their autograd records,
 about 2.5 ms per step on two laptop cores, or 4–5 minutes per SAE. Written functionally
 (``torch.func.grad_and_value`` over the parameters, Adam as tensor arithmetic) the step
@@ -116,7 +116,7 @@ class BlockTrainer(ABC):
 class AdamTrainer(BlockTrainer):
     """Trains ``sae`` in place with Adam on blocks of batches [n, B] of (user, item) ids.
 
-    ``scale`` maps a batch of embeddings to what the SAE sees (PAPER §10.2). Blocks of exactly
+    ``scale`` maps a batch of embeddings to what the SAE sees (raw, or batch min-max). Blocks of exactly
     ``STEPS_PER_CALL`` × ``batch_size`` go through the compiled step when ``compiled``; any
     other block (an epoch's last, shorter batches) through the same step run eagerly. Calling
     the trainer returns the summed (total, L_emb, L_pred, sparsity) of the block's steps.

@@ -1,11 +1,11 @@
 """Training a sparse autoencoder against a frozen recommender, and caching it.
 
-The SAE learns from the interactions the recommender was trained on (PAPER §2.3, §10.3):
+The SAE learns from the interactions the recommender was trained on (not a pickled stream):
 every epoch regenerates the recommender's stream (each training positive plus one fresh
 negative) and keeps only the rows of SAE-train users, so the SAE never sees an SAE test
 user, on whom fidelity and steering are measured. Each batch gives the SAE the embeddings of
 its users and of its items, and L_pred compares the frozen recommender's scores on those
-pairs (PAPER §2.4). The recommender only scores; its parameters are never optimised.
+pairs (as in ``code/ML1M/training.ipynb``). The recommender only scores; its parameters are never optimised.
 
 ``trained_sae(run)`` is what chapters call: it returns the trained, frozen SAE for that exact run from
 the artifact cache, training it (and the recommender, if needed) first.
@@ -45,11 +45,11 @@ MINMAX_EPS = 1e-12
 
 
 def batch_minmax(vectors: Tensor) -> Tensor:
-    """Scale each coordinate to [0, 1] over the rows of one batch (PAPER §1, official MF-SAE).
+    """Scale each coordinate to [0, 1] over the rows of one batch (the official MF-SAE training).
 
     The official MF-SAE training feeds every batch through this before the SAE and computes
     L_emb and L_pred on the scaled vectors, while evaluation and steering feed raw embeddings
-    (PAPER §10.2). It is kept as an option so that this mismatch can be measured.
+    (see the official-code appendix). It is kept as an option so that this mismatch can be measured.
     """
     low = vectors.amin(dim=0)
     span = vectors.amax(dim=0) - low
@@ -71,7 +71,7 @@ class SAERunConfig:
     """Everything that determines a trained SAE (and so its cache key): the recommender it
     explains, the SAE and its objective, and how training inputs are scaled.
 
-    ``input_scaling="raw"`` is the project's choice (PAPER §10.2); ``"batch-minmax"`` is the
+    ``input_scaling="raw"`` is the book's choice (see the official-code appendix); ``"batch-minmax"`` is the
     official MF protocol, applied at training time only.
     """
 
@@ -96,10 +96,10 @@ def paper_sae(
     recommender_config: RecommenderConfig,
     input_scaling: Literal["raw", "batch-minmax"] = "raw",
 ) -> SAERunConfig:
-    """The paper's SAE for this recommender (PAPER §2.4, §9).
+    """The paper's SAE for this recommender (official ``code/ML1M``, ``code/lastFM`` weights).
 
     MF gets the OpenAI-style SAE (α 0.1, β 1, λ_KL 0.01, cross-product L_pred); NCF the
-    linear SAE (α 2, β 10, λ_KL 0.07, L_pred on matched pairs, PAPER §10.1). Both train 18
+    linear SAE (α 2, β 10, λ_KL 0.07, L_pred on matched pairs, the book's choice). Both train 18
     epochs with Adam 1e-3 on batches of 256 interactions. On Last.FM the paper's Last.FM
     weights are used. The SAE's input size follows the recommender's embedding size.
     """
@@ -270,10 +270,10 @@ def sae_training_stream(
     held_out: Split, forbidden: np.ndarray, rng: np.random.Generator
 ) -> tuple[Tensor, Tensor]:
     """One epoch of (user, item) rows: the SAE-train users' training positives, one fresh
-    negative per positive (as in the recommender's stream, PAPER §3.1), shuffled.
+    negative per positive (as in the recommender's stream and the official code), shuffled.
 
     Filtering before sampling gives these rows negatives from the same distribution as the
-    recommender's stream, and never produces a row of an SAE test user (PAPER §4.1).
+    recommender's stream, and never produces a row of an SAE test user (20 % of users, as officially).
     """
     keep = np.isin(held_out.train_users, held_out.sae_train_users)
     users, items, _ = one_to_one_stream(
@@ -294,9 +294,9 @@ def _diagnostics(
 ) -> Callable[[SparseAutoencoder], dict[str, float]]:
     """Per-epoch health of the SAE on all SAE-train users and all items, on raw embeddings.
 
-    L0 per side (PAPER §5.4), the share of dead latents (silent on every user and item),
-    explained variance per side, and the MSE of the recommender's logits between original and
-    reconstructed embeddings on a fixed sample of (user, item) pairs.
+    L0 per side (as the official notebooks print it), the share of dead latents (silent on every
+    user and item), explained variance per side, and the MSE of the recommender's logits between
+    original and reconstructed embeddings on a fixed sample of (user, item) pairs.
     """
     users = torch.from_numpy(held_out.sae_train_users).long()
     user_vectors, item_vectors = model.user_vectors[users], model.item_vectors
