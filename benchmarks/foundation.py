@@ -19,7 +19,8 @@ from recsae.book.profiles import ncf
 from recsae.data.datasets import load
 from recsae.data.split import split
 from recsae.models import score_all
-from recsae.training.recommender import paper_mf, train_recommender
+from recsae.presets import paper_mf
+from recsae.training.recommender import train_recommender
 
 
 def seconds(action) -> tuple[float, object]:

@@ -10,7 +10,8 @@ import torch
 
 from recsae.cache.artifacts import artifact_path, load_or_build
 from recsae.data.sources import DATA_DIR_ENV
-from recsae.training.recommender import paper_mf, trained_recommender
+from recsae.presets import paper_mf
+from recsae.training.recommender import trained_recommender
 
 DATA_V1 = {"data": "data-v1"}
 

@@ -34,9 +34,10 @@ from recsae.data import datasets, sources
 from recsae.data.datasets import DataFormatError, load, read_table
 from recsae.data.sources import CACHE_DIR_ENV, DATA_DIR_ENV, DatasetFiles, DataSourceError, cache_dir
 from recsae.data.split import SplitConfig
+from recsae.presets import paper_mf
 from recsae.sae import SAEConfig
 from recsae.training import recommender, sae_trainer
-from recsae.training.recommender import RecommenderConfig, paper_mf, trained_recommender
+from recsae.training.recommender import RecommenderConfig, trained_recommender
 from recsae.training.sae_trainer import SAERunConfig, trained_sae
 
 ML1M_URL = "https://files.grouplens.org/datasets/movielens/ml-1m.zip"
@@ -696,7 +697,8 @@ def test_read_only_cache_still_serves_and_computes(read_only_cache: Path, data_d
         """
         from dataclasses import replace
         from recsae.data.datasets import load
-        from recsae.training.recommender import paper_mf, trained_recommender
+        from recsae.training.recommender import trained_recommender
+        from recsae.presets import paper_mf
         print(load("ml-100k").n_users)
         print(load("lastfm").n_users)
         config = replace(paper_mf("ml-100k"), dim=4, epochs=1, batch_size=4096, monitor_users=50)

@@ -29,9 +29,10 @@ from recsae.concepts.neurons import (
 )
 from recsae.data.interactions import Interactions
 from recsae.data.split import split
+from recsae.presets import paper_sae
 from recsae.sae import SAEConfig
 from recsae.training.recommender import RecommenderConfig, TrainedRecommender, train_recommender
-from recsae.training.sae_trainer import TrainedSAE, paper_sae, train_sae
+from recsae.training.sae_trainer import TrainedSAE, train_sae
 
 # --- A hand-made catalogue of 20 items ------------------------------------------------------
 # Action: items 0–7 (8 of 20), Horror: 8–11 (4), Comedy: 12–15 (4), Children's: 16, 17 and 0

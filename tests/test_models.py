@@ -11,13 +11,12 @@ import torch
 from recsae.data.split import split
 from recsae.metrics.ranking import popularity_scores, ranking_metrics
 from recsae.models import MatrixFactorization, NeuralCF, score_all
+from recsae.presets import paper_mf, paper_ncf
 from recsae.training.recommender import (
     RecommenderConfig,
     _batch_loss,
     build_model,
     mf_sgd_step,
-    paper_mf,
-    paper_ncf,
     train_recommender,
 )
 

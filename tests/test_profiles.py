@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from recsae.book.profiles import NCF_LEARNING_RATE, get_profile
-from recsae.training.recommender import paper_mf, paper_ncf
-from recsae.training.sae_trainer import paper_sae
+from recsae.presets import paper_mf, paper_ncf, paper_sae
 
 
 def test_full_profile_uses_the_paper_settings_except_the_ncf_learning_rate() -> None:

@@ -12,8 +12,9 @@ from synthetic import SyntheticConfig, planted_dataset
 
 from recsae.data.sources import DATA_DIR_ENV
 from recsae.data.split import split
+from recsae.presets import paper_mf
 from recsae.training import recommender_ensemble
-from recsae.training.recommender import RecommenderConfig, paper_mf, train_recommender, trained_recommender
+from recsae.training.recommender import RecommenderConfig, train_recommender, trained_recommender
 from recsae.training.recommender_ensemble import train_recommender_ensemble, trained_recommenders
 
 NCF = RecommenderConfig(

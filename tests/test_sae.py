@@ -7,8 +7,8 @@ import pytest
 import torch
 from torch import Tensor, nn
 
+from recsae.presets import PAPER_CONFIGS
 from recsae.sae import (
-    PAPER_CONFIGS,
     SAEConfig,
     auxk_loss,
     build_sae,

@@ -14,9 +14,10 @@ from torch import Tensor
 from recsae.data.sources import DATA_DIR_ENV
 from recsae.data.split import Split, forbidden_training_negatives
 from recsae.models import MatrixFactorization, freeze
+from recsae.presets import paper_mf, paper_sae
 from recsae.sae import SAEConfig, advance_activity_clock, build_sae, prediction_loss
 from recsae.training import sae_ensemble, sae_step
-from recsae.training.recommender import TrainedRecommender, paper_mf
+from recsae.training.recommender import TrainedRecommender
 from recsae.training.sae_ensemble import (
     EnsembleTrainer,
     ensemble_blocks,
@@ -29,7 +30,6 @@ from recsae.training.sae_step import AdamTrainer, blocks
 from recsae.training.sae_trainer import (
     SAERunConfig,
     embedding_tables,
-    paper_sae,
     sae_training_stream,
     train_sae,
     trained_sae,

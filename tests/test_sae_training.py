@@ -16,20 +16,14 @@ from recsae.data.interactions import Interactions
 from recsae.data.sampling import pair_keys
 from recsae.data.sources import DATA_DIR_ENV
 from recsae.data.split import Split, forbidden_training_negatives, split
+from recsae.presets import paper_mf, paper_sae
 from recsae.sae import build_sae
 from recsae.training import sae_step
-from recsae.training.recommender import (
-    RecommenderConfig,
-    TrainedRecommender,
-    build_model,
-    paper_mf,
-    train_recommender,
-)
+from recsae.training.recommender import RecommenderConfig, TrainedRecommender, build_model, train_recommender
 from recsae.training.sae_trainer import (
     SAERunConfig,
     TrainedSAE,
     explained_variance,
-    paper_sae,
     sae_training_stream,
     train_sae,
     trained_sae,

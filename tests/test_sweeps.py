@@ -27,10 +27,11 @@ from recsae.data.datasets import load
 from recsae.data.sources import DATA_DIR_ENV
 from recsae.data.split import split
 from recsae.evaluation.fidelity import fidelity
+from recsae.presets import paper_mf, paper_sae
 from recsae.setting import Setting
 from recsae.training.compiled_step import COMPILE_ENV
-from recsae.training.recommender import paper_mf, trained_recommender
-from recsae.training.sae_trainer import paper_sae, trained_sae
+from recsae.training.recommender import trained_recommender
+from recsae.training.sae_trainer import trained_sae
 
 
 def test_beta_sweep_changes_beta_only() -> None:

@@ -11,8 +11,9 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from recsae.book.results import short_name
-from recsae.training.recommender import RecommenderConfig, paper_mf, paper_ncf
-from recsae.training.sae_trainer import SAERunConfig, paper_sae
+from recsae.presets import paper_mf, paper_ncf, paper_sae
+from recsae.training.recommender import RecommenderConfig
+from recsae.training.sae_trainer import SAERunConfig
 
 NCF_LEARNING_RATE = 1e-3
 """The paper's Adam lr of 0.05 does not learn on ML-1M (its loss stays near the start and

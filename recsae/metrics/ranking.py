@@ -29,32 +29,32 @@ def top_k(scores: Tensor, k: int, exclude: sp.csr_matrix | None = None) -> np.nd
     return order[:, :k].numpy()
 
 
-def hits(top: np.ndarray, held_out: np.ndarray) -> np.ndarray:
+def hits(top: np.ndarray, positives: np.ndarray) -> np.ndarray:
     """Boolean (users × k): is the item at each rank one of the user's held-out positives?"""
-    return (top[:, :, None] == held_out[:, None, :]).any(axis=2)
+    return (top[:, :, None] == positives[:, None, :]).any(axis=2)
 
 
-def hit_rate(top: np.ndarray, held_out: np.ndarray, k: int) -> float:
-    return float(hits(top[:, :k], held_out).any(axis=1).mean())
+def hit_rate(top: np.ndarray, positives: np.ndarray, k: int) -> float:
+    return float(hits(top[:, :k], positives).any(axis=1).mean())
 
 
-def ndcg(top: np.ndarray, held_out: np.ndarray, k: int) -> float:
-    relevant = hits(top[:, :k], held_out)
+def ndcg(top: np.ndarray, positives: np.ndarray, k: int) -> float:
+    relevant = hits(top[:, :k], positives)
     discounts = 1.0 / np.log2(np.arange(k) + 2.0)
     dcg = relevant @ discounts
-    ideal = discounts[: min(k, held_out.shape[1])].sum()
+    ideal = discounts[: min(k, positives.shape[1])].sum()
     return float((dcg / ideal).mean())
 
 
 def ranking_metrics(
-    scores: Tensor, held_out: np.ndarray, exclude: sp.csr_matrix, ks: tuple[int, ...] = (10, 20)
+    scores: Tensor, positives: np.ndarray, exclude: sp.csr_matrix, ks: tuple[int, ...] = (10, 20)
 ) -> dict[str, float]:
     """HR@K and NDCG@K for every K, keyed ``"hr@10"``, ``"ndcg@10"`` ..."""
     top = top_k(scores, max(ks), exclude)
     metrics: dict[str, float] = {}
     for k in ks:
-        metrics[f"hr@{k}"] = hit_rate(top, held_out, k)
-        metrics[f"ndcg@{k}"] = ndcg(top, held_out, k)
+        metrics[f"hr@{k}"] = hit_rate(top, positives, k)
+        metrics[f"ndcg@{k}"] = ndcg(top, positives, k)
     return metrics
 
 

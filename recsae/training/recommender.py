@@ -76,34 +76,6 @@ class RecommenderConfig:
             raise ValueError(f"RecommenderConfig.split must be a SplitConfig, got {self.split!r}.")
 
 
-def paper_mf(dataset: str = "ml-1m") -> RecommenderConfig:
-    """The official MF: K=20 (100 on Last.FM), SGD lr 0.05, L2 0.01, N(0, 0.05²), offset 1 on ML-1M."""
-    if dataset == "lastfm":
-        return RecommenderConfig(
-            dataset, "mf", dim=100, epochs=30, batch_size=8, optimizer="sgd", lr=0.05, l2=0.01, init_std=0.01
-        )
-    return RecommenderConfig(
-        dataset,
-        "mf",
-        dim=20,
-        epochs=10,
-        batch_size=256,
-        optimizer="sgd",
-        lr=0.05,
-        l2=0.01,
-        init_std=0.05,
-        offset=1.0,
-    )
-
-
-def paper_ncf(dataset: str = "ml-1m") -> RecommenderConfig:
-    """The official NCF: MLP 2d→64→32→16→1, Adam lr 0.05 (ML-1M) / 1e-3 (Last.FM), batch 256, 30 epochs."""
-    dim, lr = (100, 1e-3) if dataset == "lastfm" else (20, 0.05)
-    return RecommenderConfig(
-        dataset, "ncf", dim=dim, epochs=30, batch_size=256, optimizer="adam", lr=lr, l2=0.0, init_std=0.1
-    )
-
-
 @dataclass(frozen=True, eq=False)
 class TrainedRecommender:
     """A trained model (frozen: no parameter requires grad) and its per-epoch history."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Literal
 
@@ -31,7 +31,7 @@ from recsae.data.interactions import Interactions
 from recsae.data.sampling import one_to_one_stream
 from recsae.data.split import Split, forbidden_training_negatives, split
 from recsae.models import TwoTower, freeze
-from recsae.sae import PAPER_CONFIGS, SAEConfig, SparseAutoencoder, build_sae, mean_l0
+from recsae.sae import SAEConfig, SparseAutoencoder, build_sae, mean_l0
 from recsae.training.compiled_step import compile_by_default
 from recsae.training.determinism import deterministic
 from recsae.training.recommender import RecommenderConfig, trained_recommender
@@ -90,22 +90,6 @@ class SAERunConfig:
                 f"The SAE reads {self.sae_config.input_dim}-dimensional inputs but the recommender's "
                 f"embeddings have {self.recommender.dim} dimensions."
             )
-
-
-def paper_sae(
-    recommender_config: RecommenderConfig,
-    input_scaling: Literal["raw", "batch-minmax"] = "raw",
-) -> SAERunConfig:
-    """The paper's SAE for this recommender (official ``code/ML1M``, ``code/lastFM`` weights).
-
-    MF gets the OpenAI-style SAE (α 0.1, β 1, λ_KL 0.01, cross-product L_pred); NCF the
-    linear SAE (α 2, β 10, λ_KL 0.07, L_pred on matched pairs, the book's choice). Both train 18
-    epochs with Adam 1e-3 on batches of 256 interactions. On Last.FM the paper's Last.FM
-    weights are used. The SAE's input size follows the recommender's embedding size.
-    """
-    family = "lastfm" if recommender_config.dataset == "lastfm" else "ml1m"
-    base = PAPER_CONFIGS[f"{family}-{recommender_config.model}"]
-    return SAERunConfig(recommender_config, replace(base, input_dim=recommender_config.dim), input_scaling)
 
 
 @dataclass(frozen=True, eq=False)
