@@ -91,6 +91,12 @@ class CaseStudy:
         return "official_success" if self.edit == "promote" else "share"
 
     @property
+    def paper_measure(self) -> str:
+        """The name the paper's numbers go by (``recsae.book.paper``): the share, or for a
+        promotion the success share."""
+        return "success" if self.edit == "promote" else "share"
+
+    @property
     def side(self) -> Literal["user", "item"]:
         """Whose codes are edited."""
         return "item" if self.edit == "promote" else "user"
@@ -131,14 +137,6 @@ CASE_STUDIES = (
 """The paper's three ML-1M case studies on both backbones: MF suppresses Horror and NCF Action
 for the genre's 20 heaviest fans, both nudge the users under 18 towards children's films, and
 both promote Alice in Wonderland to the 20 heaviest Romance fans through its Romance neuron."""
-
-
-def case_study(backbone: str, edit: str) -> CaseStudy:
-    """The case study of ``CASE_STUDIES`` with this backbone and edit."""
-    for case in CASE_STUDIES:
-        if (case.backbone, case.edit) == (backbone, edit):
-            return case
-    raise ValueError(f"No {edit!r} case study for {backbone!r}.")
 
 
 @dataclass(frozen=True)
@@ -199,6 +197,11 @@ def with_control(descriptive: pd.DataFrame, controls: dict[str, pd.Series]) -> p
     return descriptive.join(control_columns).astype({"control_neuron": "Int64"})
 
 
+def setting_scope(setting: Setting) -> str:
+    """The first two parts of a setting's result keys (``ml1m.mf``)."""
+    return scope(setting.data.name, setting.backbone)
+
+
 VARIANT_COLUMNS = ("share", "success", "official_success", "median_rank", "ndcg@10")
 """The columns a variant reports: its measures, not the side effects on every other genre."""
 
@@ -222,7 +225,7 @@ class CaseRun:
     def neuron(self) -> int:
         return int(self.readings.loc[self.case.concept, self.case.reading])
 
-    @property
+    @cached_property
     def audience(self) -> NDArray[np.int64]:
         return self.case.audience_of(self.setting)
 
@@ -250,14 +253,14 @@ class CaseRun:
         """The key prefix of the run's results: ``ml1m.mf.suppress.horror``, with the variant
         appended (``ml1m.ncf.nudge.childrens.control_neuron``)."""
         parts = (self.case.key,) if self.variant is None else (self.case.key, self.variant)
-        return result_key(scope(self.setting.data.name, self.setting.backbone), *parts)
+        return result_key(setting_scope(self.setting), *parts)
 
     def paper(self, conditions: pd.Index | None = None) -> pd.Series:
         """The paper's values of the case study's measure per condition of the table (NaN where
         the paper reports none)."""
-        metric = "success" if self.case.edit == "promote" else "share"
-        prefix = result_key(scope(self.setting.data.name, self.setting.backbone), self.case.key)
-        return reported_series(prefix, self.table.index if conditions is None else conditions, metric)
+        prefix = result_key(setting_scope(self.setting), self.case.key)
+        index = self.table.index if conditions is None else conditions
+        return reported_series(prefix, index, self.case.paper_measure)
 
     def beside_paper(self) -> pd.Series:
         """The run at the paper's last level, beside the paper (``against_paper``)."""
@@ -280,7 +283,7 @@ class CaseRun:
 def reading_results(setting: Setting, readings: pd.DataFrame) -> dict[str, Value]:
     """Result keys of a setting's concept readings: ``ml1m.mf.neuron.<concept>.<reading>``, for
     the readings each concept has."""
-    prefix = scope(setting.data.name, setting.backbone)
+    prefix = setting_scope(setting)
     values: dict[str, Value] = {}
     for concept, reading in readings.iterrows():
         values.update(flat(result_key(prefix, "neuron", slug(str(concept))), reading, skip_missing=True))
