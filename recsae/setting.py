@@ -78,12 +78,10 @@ class Setting:
     def codes(self) -> dict[str, np.ndarray]:
         """The SAE codes of every ``"item"`` and every ``"user"`` embedding of the recommender:
         what the concept readings choose a neuron from."""
+        towers = {"item": self.recommender.item_vectors, "user": self.recommender.user_vectors}
         with torch.no_grad():
             return {
-                side: self.autoencoder.encode(getattr(self.recommender, f"{side}_vectors").detach())[
-                    0
-                ].numpy()
-                for side in ("item", "user")
+                side: self.autoencoder.encode(vectors.detach())[0].numpy() for side, vectors in towers.items()
             }
 
     @cached_property

@@ -96,35 +96,23 @@ def flat(
     ``<prefix>.<row>.<column>`` for a table, rows being conditions or neurons.
 
     Names are spelled as in ``MEASUREMENT_NAMES`` and ``share.<label>`` columns use the label's
-    ``slug``. Numbers are kept as floats, except integers and booleans, which stay what they
-    are. With ``skip_missing``, a missing value (a reading that is not defined, such as the
-    purity of an unlabelled neuron) gets no key; otherwise it is an error.
+    ``slug``; values are kept as they are (``write_results`` turns numpy scalars into plain
+    numbers, so a count stays a count). With ``skip_missing``, a missing value (a reading that
+    is not defined, such as the purity of an unlabelled neuron) gets no key; otherwise it is an
+    error.
     """
-    if isinstance(values, pd.DataFrame):
-        rows = {f"{prefix}.{index}": row for index, row in values.iterrows()}
-        return {
-            key: value
-            for row_prefix, row in rows.items()
-            for key, value in flat(row_prefix, row, skip_missing).items()
-        }
     result: dict[str, Value] = {}
+    if isinstance(values, pd.DataFrame):
+        for index, row in values.iterrows():
+            result.update(flat(f"{prefix}.{index}", row, skip_missing))
+        return result
     for name, value in values.items():
         if pd.isna(value):
             if skip_missing:
                 continue
             raise ValueError(f"{prefix}.{name} is missing; only defined measurements can be reported.")
-        result[f"{prefix}.{_measurement(str(name))}"] = _value(value)
+        result[f"{prefix}.{_measurement(str(name))}"] = value
     return result
-
-
-def _value(value: object) -> Value:
-    if isinstance(value, bool | np.bool_):
-        return bool(value)
-    if isinstance(value, int | np.integer):
-        return int(value)
-    if isinstance(value, str):
-        return value
-    return float(value)
 
 
 def book_root(start: Path | None = None) -> Path:
