@@ -61,7 +61,7 @@ def member_costs(run: SAERunConfig, sizes: list[int], steps: int) -> dict[str, f
     )
     costs = {"alone": ms_per_step(alone, list(blocks(*streams[0], run.sae_config.batch_size)))}
     for size in sizes:
-        trainer = EnsembleTrainer(configs[:size], model, tables, scale, compiled=True)
+        trainer = EnsembleTrainer(configs[:size], [model] * size, scale, compiled=True)
         member_blocks = list(ensemble_blocks(streams[:size], run.sae_config.batch_size))
         costs[f"E={size}"] = ms_per_step(trainer, member_blocks) / size
     return costs

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,17 @@ def isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     folder = tmp_path_factory.mktemp("cache")
     monkeypatch.setenv(CACHE_DIR_ENV, str(folder))
     return folder
+
+
+@pytest.fixture
+def float64() -> Iterator[None]:
+    """Exact arithmetic, nearly: in float32 Adam turns rounding-level gradients (a ReLU that is
+    just on in one run and just off in the other) into full-size steps, so two correct trainers
+    drift apart after some tens of steps; in float64 the same trajectory holds for hundreds."""
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(previous)
 
 
 @pytest.fixture(scope="session")

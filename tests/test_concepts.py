@@ -11,7 +11,14 @@ import pytest
 import torch
 from synthetic import SyntheticConfig, planted_dataset
 
-from recsae.concepts.baselines import embedding_codes, pca_codes, principal_axes, random_sae_codes
+from recsae.concepts.baselines import (
+    BASELINES,
+    compared_codes,
+    embedding_codes,
+    pca_codes,
+    principal_axes,
+    random_sae_codes,
+)
 from recsae.concepts.neurons import (
     UNLABELLED,
     decade_profile,
@@ -30,7 +37,7 @@ from recsae.concepts.neurons import (
 from recsae.data.interactions import Interactions
 from recsae.data.split import split
 from recsae.presets import paper_sae
-from recsae.sae import SAEConfig
+from recsae.sae import SAEConfig, build_sae
 from recsae.training.recommender import RecommenderConfig, TrainedRecommender, train_recommender
 from recsae.training.sae_trainer import TrainedSAE, train_sae
 
@@ -339,6 +346,21 @@ def test_random_sae_codes() -> None:
     assert (codes >= 0).all() and (codes > 0).any()
     np.testing.assert_array_equal(random_sae_codes(embeddings, config), codes)
     assert not np.array_equal(random_sae_codes(embeddings, SAEConfig(input_dim=4, width=6, seed=1)), codes)
+
+
+def test_an_sae_is_compared_with_the_baselines_of_its_own_embeddings() -> None:
+    embeddings = np.random.default_rng(5).normal(size=(30, 4))
+    trained = build_sae(SAEConfig(input_dim=4, width=6, seed=3))
+    sae_codes = np.random.default_rng(6).random((30, 6))
+    compared = compared_codes(sae_codes, embeddings, trained)
+    assert list(compared) == ["SAE", *BASELINES]
+    np.testing.assert_array_equal(compared["SAE"], sae_codes)
+    np.testing.assert_array_equal(
+        compared["embedding dimensions"], np.concatenate([embeddings, -embeddings], 1)
+    )
+    np.testing.assert_array_equal(compared["PCA directions"], pca_codes(embeddings))
+    # the untrained SAE of the trained one's own config, seed included
+    np.testing.assert_array_equal(compared["random SAE"], random_sae_codes(embeddings, trained.config))
 
 
 # --- Planted concepts ------------------------------------------------------------------------

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -29,17 +28,6 @@ NCF = RecommenderConfig(
     init_std=0.05,
     monitor_users=50,
 )
-
-
-@pytest.fixture
-def float64() -> Iterator[None]:
-    """Exact arithmetic, nearly: in float32 Adam turns rounding-level gradients (a ReLU that is
-    just on in one run and just off in the other) into full-size steps, so two correct trainers
-    drift apart after some tens of steps; in float64 the same trajectory holds for hundreds."""
-    previous = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield
-    torch.set_default_dtype(previous)
 
 
 def _data(n_users: int, per_user: int):

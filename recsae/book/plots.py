@@ -87,13 +87,19 @@ def training_curves(histories: Mapping[str, list[dict[str, float]]]) -> Figure:
 
 
 def metric_bars(
-    table: pd.DataFrame, metrics: tuple[str, ...] = ("hr@10", "ndcg@10", "hr@20", "ndcg@20")
+    table: pd.DataFrame,
+    metrics: tuple[str, ...] = ("hr@10", "ndcg@10", "hr@20", "ndcg@20"),
+    spread: pd.DataFrame | None = None,
 ) -> Figure:
-    """Grouped bars: one group per metric, one bar per model (rows of ``table``)."""
+    """Grouped bars: one group per metric, one bar per model (rows of ``table``), with error bars
+    of ± one standard deviation over seeds where ``spread`` (same rows and columns) holds one."""
     figure, axes = plt.subplots(1, len(metrics), figsize=(2.6 * len(metrics), 3.2))
     for axis, metric in zip(axes, metrics):
         values = table[metric]
-        axis.bar(range(len(values)), values, color=[f"C{i}" for i in range(len(values))])
+        errors = None if spread is None else spread.reindex(table.index)[metric].fillna(0.0)
+        axis.bar(
+            range(len(values)), values, yerr=errors, capsize=3, color=[f"C{i}" for i in range(len(values))]
+        )
         axis.set_xticks(range(len(values)), values.index, rotation=45, ha="right", fontsize="small")
         axis.set_title(metric.upper())
     figure.tight_layout()
@@ -158,13 +164,25 @@ def beta_sweep(
     ours: Mapping[str, pd.DataFrame],
     paper: Mapping[str, pd.DataFrame],
     metrics: tuple[str, ...] = ("rbo", "kendall_tau", "ms_score"),
+    spread: Mapping[str, pd.DataFrame] | None = None,
 ) -> Figure:
-    """One panel per metric against β: our sweeps as solid lines, the paper's (keyed by the
-    same names) dashed in the same colour."""
+    """One panel per metric against β: our sweeps as solid lines (their mean over seeds, with a
+    band of ± one standard deviation when ``spread`` holds it), the paper's (keyed by the same
+    names) dashed in the same colour."""
     figure, axes = plt.subplots(1, len(metrics), figsize=(4.3 * len(metrics), 3.4))
     for index, (name, table) in enumerate(ours.items()):
         for axis, metric in zip(axes, metrics):
             axis.plot(table.index, table[metric], marker="o", color=f"C{index}", label=name)
+            if spread is not None and name in spread:
+                deviation = spread[name][metric]
+                axis.fill_between(
+                    table.index,
+                    table[metric] - deviation,
+                    table[metric] + deviation,
+                    color=f"C{index}",
+                    alpha=0.2,
+                    linewidth=0,
+                )
             if name in paper:
                 axis.plot(
                     paper[name].index,

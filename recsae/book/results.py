@@ -27,7 +27,8 @@ import pandas as pd
 from recsae.cache.storage import write_atomically
 
 RESULTS_DIR_ENV = "RECSAE_RESULTS_DIR"
-Value = float | int | str | bool
+Value = float | int | str | bool | list[float]
+"""A result: a number, a label, or the per-seed values of a number (``<key>.seeds``)."""
 
 MEASUREMENT_NAMES = {
     "l0_items": "l0_item",
@@ -145,19 +146,25 @@ def results_path(chapter: str, profile: str = "full") -> Path:
 
 def write_results(chapter: str, values: Mapping[str, Value], profile: str = "full") -> Path:
     """Write the chapter's numbers (floats rounded to 6 decimals), sorted, atomically."""
-    clean: dict[str, Value] = {}
-    for key, value in values.items():
-        if isinstance(value, np.generic):  # numpy scalars, e.g. read off a DataFrame row
-            value = value.item()
-        if isinstance(value, float):
-            if not math.isfinite(value):
-                raise ValueError(f"Result {key!r} is {value}; only finite numbers can be reported.")
-            value = round(value, 6)
-        clean[key] = value
+    clean = {
+        key: [_clean(key, v) for v in value] if isinstance(value, list) else _clean(key, value)
+        for key, value in values.items()
+    }
     text = json.dumps(clean, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
     path = results_path(chapter, profile)
     write_atomically(path, lambda handle: handle.write(text.encode()))
     return path
+
+
+def _clean(key: str, value: Value) -> Value:
+    """A plain, finite number rounded to 6 decimals, or a label as it is."""
+    if isinstance(value, np.generic):  # numpy scalars, e.g. read off a DataFrame row
+        value = value.item()
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"Result {key!r} is {value}; only finite numbers can be reported.")
+        value = round(value, 6)
+    return value
 
 
 def read_results(chapter: str, profile: str = "full") -> dict[str, Value]:

@@ -16,10 +16,13 @@ import pandas as pd
 import torch
 
 from recsae.book.paper import reported
+from recsae.book.profiles import Profile
+from recsae.book.seeds import RESEEDED_RECOMMENDERS, reseeded, trained_seeds
 from recsae.evaluation.fidelity import fidelity
 from recsae.metrics.monosemanticity import monosemanticity
 from recsae.setting import setting
-from recsae.training.sae_trainer import SAERunConfig
+from recsae.training.sae_ensemble import trained_saes
+from recsae.training.sae_trainer import SAERunConfig, trained_sae
 
 BETAS = (0.0, 1.0, 2.0, 5.0, 10.0)
 """The β grid of the paper's ablation (its Fig. 4)."""
@@ -60,6 +63,42 @@ def sparsity_sweep(run: SAERunConfig, kl_weights: Iterable[float]) -> dict[tuple
     runs = {("kl", weight): varied(base, lambda_kl=weight) for weight in kl_weights}
     runs.update({("topk", k): varied(base, sparsity="topk", k=k) for k in TOPK_KS})
     return runs
+
+
+BETA_SWEEPS = {"MF": ("mf", "raw"), "MF, official protocol": ("mf", "batch-minmax"), "NCF": ("ncf", "raw")}
+"""The chapter's three β sweeps: (backbone, input scaling) by name."""
+
+
+def beta_sweeps(profile: Profile, seed: int = 0) -> dict[str, dict[float, SAERunConfig]]:
+    """The runs of the three β sweeps (``BETA_SWEEPS``) with seed ``seed``, by sweep name and β."""
+    return {
+        name: beta_sweep(reseeded(profile.sae_run(model, scaling), seed))
+        for name, (model, scaling) in BETA_SWEEPS.items()
+    }
+
+
+def trained_sweeps(profile: Profile) -> None:
+    """Train every SAE of the β sweeps (all seeds) and of the KL trade-off, or find them cached.
+
+    The book's own SAEs (``Profile.sae_run`` at seed 0, the ones later chapters read) and
+    the recommenders of seed 0 train alone; every other SAE trains in an ensemble with the rest
+    of its sweep, and the recommenders of other seeds together (``trained_seeds``; NCF's
+    recommender is not reseeded, see ``RESEEDED_RECOMMENDERS``). The set is
+    the same whichever chapter asks first, so each model is always trained the same way.
+    """
+    for model in RESEEDED_RECOMMENDERS:
+        trained_seeds(profile.recommenders[f"{profile.scope_name}.{model}"], profile.seeds)
+    for model, scaling in BETA_SWEEPS.values():
+        trained_sae(profile.sae_run(model, scaling))
+    sweeps: dict[str, list[SAERunConfig]] = {name: [] for name in BETA_SWEEPS}
+    for seed in profile.seeds:
+        for name, sweep in beta_sweeps(profile, seed).items():
+            sweeps[name].extend(sweep.values())
+    for name, model in (("MF", "mf"), ("NCF", "ncf")):
+        trade_off = sparsity_sweep(profile.sae_run(model), KL_WEIGHTS[model])
+        sweeps[name].extend(run for (scheme, _), run in trade_off.items() if scheme == "kl")
+    for runs in sweeps.values():  # one ensemble per sweep, each stored as soon as it is trained
+        trained_saes(list(dict.fromkeys(runs)))
 
 
 @torch.no_grad()

@@ -14,7 +14,10 @@ import numpy as np
 import torch
 from numpy.typing import ArrayLike, NDArray
 
-from recsae.sae import SAEConfig, build_sae
+from recsae.sae import SAEConfig, SparseAutoencoder, build_sae
+
+BASELINES = ("embedding dimensions", "PCA directions", "random SAE")
+"""The code matrices an SAE is compared with, by the names ``compared_codes`` gives them."""
 
 
 def _embeddings(embeddings: ArrayLike) -> NDArray[np.float64]:
@@ -68,3 +71,16 @@ def random_sae_codes(embeddings: ArrayLike, config: SAEConfig) -> NDArray[np.flo
     with torch.no_grad():
         codes, _ = sae.encode(vectors)
     return codes.numpy().astype(np.float64)
+
+
+def compared_codes(
+    sae_codes: ArrayLike, embeddings: ArrayLike, autoencoder: SparseAutoencoder
+) -> dict[str, NDArray[np.float64]]:
+    """An SAE's item codes beside the three ``BASELINES`` built from the same item embeddings
+    (the random SAE from the trained one's config), each read the same way."""
+    return {
+        "SAE": np.asarray(sae_codes, dtype=np.float64),
+        "embedding dimensions": embedding_codes(embeddings),
+        "PCA directions": pca_codes(embeddings),
+        "random SAE": random_sae_codes(embeddings, autoencoder.config),
+    }

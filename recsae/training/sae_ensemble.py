@@ -10,8 +10,10 @@ Each member keeps everything that makes it the SAE ``train_sae`` would train for
 initialisation (``build_sae`` of its config), its loss weights and learning rate, its own
 stream of batches (seeded by its seed), its own Adam moments and its own dead-latent clock.
 What changes the computation graph is shared: architecture, shape, sparsity variant with its
-k and prefixes, L_pred form, batch size, epochs and input scaling. ``ensemble_groups`` sorts
-a list of runs into such ensembles.
+k and prefixes, L_pred form, batch size, epochs and input scaling. The recommender's setting is
+shared too, but not its seed: each member reads the embeddings and the weights of the
+recommender it explains, so the five seeds of a sweep (each SAE on its own recommender seed)
+train as one ensemble. ``ensemble_groups`` sorts a list of runs into such ensembles.
 
 For an MF recommender the cross-product L_pred is computed through Gram matrices
 (``mf_cross_prediction_loss``): the same loss, O(B·d²) instead of O(B²·d) per step.
@@ -42,7 +44,7 @@ from recsae.sae import (
 )
 from recsae.training.compiled_step import STEPS_PER_CALL, Adam, compile_by_default
 from recsae.training.determinism import deterministic
-from recsae.training.recommender import trained_recommender
+from recsae.training.recommender_ensemble import trained_recommenders
 from recsae.training.sae_step import BlockTrainer, blocks, loss_and_auxiliaries, loss_gradients
 from recsae.training.sae_trainer import (
     INPUT_SCALINGS,
@@ -61,6 +63,9 @@ PER_MEMBER_FIELDS = frozenset({*LossWeights._fields, "lr", "seed"})
 
 CLOCK = "autoencoder.steps_since_active"
 """The dead-latent clock's name inside the trainer's objective module."""
+
+RECOMMENDER = "model."
+"""The prefix of the recommender's parameters inside the trainer's objective module."""
 
 
 def mf_cross_prediction_loss(
@@ -137,17 +142,17 @@ class _MemberObjective(nn.Module):
 class EnsembleTrainer(BlockTrainer):
     """Trains the SAEs of ``configs`` side by side on blocks of batches [n, E, B] of ids.
 
-    Row e of every batch [E, B] is member e's batch. Blocks of exactly ``STEPS_PER_CALL`` × E
-    × ``batch_size`` go through the compiled step when ``compiled``, others eagerly; calling
-    the trainer returns the summed loss terms [E, 4] of the block's steps. ``members()`` gives
-    the SAEs as modules with the trained parameters.
+    Member e explains ``models[e]`` (one recommender setting, any seeds; the same model may
+    stand for several members) and row e of every batch [E, B] is its batch. Blocks of exactly
+    ``STEPS_PER_CALL`` × E × ``batch_size`` go through the compiled step when ``compiled``,
+    others eagerly; calling the trainer returns the summed loss terms [E, 4] of the block's
+    steps. ``members()`` gives the SAEs as modules with the trained parameters.
     """
 
     def __init__(
         self,
         configs: Sequence[SAEConfig],
-        model: Recommender,
-        tables: tuple[Tensor, Tensor],
+        models: Sequence[Recommender],
         scale: Callable[[Tensor], Tensor],
         compiled: bool,
     ) -> None:
@@ -155,6 +160,10 @@ class EnsembleTrainer(BlockTrainer):
             raise ValueError(
                 "The SAEs of one ensemble may differ only in "
                 f"{', '.join(sorted(PER_MEMBER_FIELDS))}; split the runs with ensemble_groups."
+            )
+        if len(models) != len(configs):
+            raise ValueError(
+                f"An ensemble of {len(configs)} SAEs needs one recommender per SAE, got {len(models)}."
             )
         self._members = [build_sae(config) for config in configs]
         params, buffers = stack_module_state(self._members)
@@ -165,9 +174,15 @@ class EnsembleTrainer(BlockTrainer):
         )
         per_weight = zip(*(config.loss_weights for config in configs))
         self.weights = LossWeights(*(torch.tensor(values) for values in per_weight))
-        # The template only lends its structure: every call swaps in a member's parameters.
-        self.objective = _MemberObjective(build_sae(configs[0]), model)
-        self.tables = tables
+        # The templates only lend their structure: every call swaps in a member's parameters
+        # and the weights of the recommender it explains.
+        self.objective = _MemberObjective(build_sae(configs[0]), models[0])
+        recommender_params, recommender_buffers = stack_module_state(list(models))
+        self.recommenders = {
+            RECOMMENDER + name: t.detach()
+            for name, t in {**recommender_params, **recommender_buffers}.items()
+        }
+        self.tables = tuple(torch.stack(tables) for tables in zip(*map(embedding_tables, models)))
         self.scale = scale
         self.compiled_shape = (STEPS_PER_CALL, len(configs), configs[0].batch_size)
         self.loss_shape = (len(configs), 4)
@@ -176,14 +191,27 @@ class EnsembleTrainer(BlockTrainer):
 
     def train_step(self, users: Tensor, items: Tensor) -> Tensor:
         def member_step(
-            params: dict[str, Tensor], clock: Tensor, weights: LossWeights, users: Tensor, items: Tensor
+            params: dict[str, Tensor],
+            clock: Tensor,
+            weights: LossWeights,
+            tables: tuple[Tensor, Tensor],
+            recommender: dict[str, Tensor],
+            users: Tensor,
+            items: Tensor,
         ) -> tuple[dict[str, Tensor], tuple[Tensor, Tensor, Tensor]]:
             return loss_gradients(
-                self.objective, params, self.tables, self.scale, users, items, weights, buffers={CLOCK: clock}
+                self.objective,
+                params,
+                tables,
+                self.scale,
+                users,
+                items,
+                weights,
+                buffers={CLOCK: clock, **recommender},
             )
 
         grads, (parts, user_codes, item_codes) = vmap(member_step)(
-            self.adam.params, self.clock, self.weights, users, items
+            self.adam.params, self.clock, self.weights, self.tables, self.recommenders, users, items
         )
         advance_activity_clock(self.clock, user_codes, item_codes)
         self.adam.update(grads)
@@ -214,12 +242,11 @@ def shared_fields(config: SAEConfig) -> Hashable:
 
 def ensemble_groups(runs: Sequence[SAERunConfig]) -> list[list[int]]:
     """Positions in ``runs`` of the runs that can train as one ensemble, groups in order of first
-    appearance: same recommender, same input scaling, same ``shared_fields``."""
+    appearance: same recommender setting (seeds may differ), same input scaling, same ``shared_fields``."""
     groups: dict[Hashable, list[int]] = {}
     for position, run in enumerate(runs):
-        groups.setdefault((run.recommender, run.input_scaling, shared_fields(run.sae_config)), []).append(
-            position
-        )
+        key = (dataclasses.replace(run.recommender, seed=0), run.input_scaling, shared_fields(run.sae_config))
+        groups.setdefault(key, []).append(position)
     return list(groups.values())
 
 
@@ -238,71 +265,87 @@ def ensemble_blocks(
 
 def train_sae_ensemble(
     runs: Sequence[SAERunConfig],
-    model: TwoTower,
+    models: Sequence[TwoTower],
     held_out: Split,
     progress: bool | None = None,
     compiled: bool | None = None,
 ) -> list[TrainedSAE]:
     """Train the SAEs of ``runs``, in ensembles of compatible runs; ``TrainedSAE``s in the order of ``runs``.
 
-    Each result stands in for ``train_sae(run, model, held_out)``: same initialisation, batch
-    order and history keys, and a trajectory equal up to floating-point rounding (the batched
-    step rounds differently, and MF's L_pred takes the Gram form). All runs must explain
-    ``model``, which must be frozen; ``progress`` and ``compiled`` are those of ``train_sae``.
+    ``models[i]`` is the frozen recommender of ``runs[i]``, and all of them were trained on the
+    split ``held_out``. Each result stands in for ``train_sae(runs[i], models[i], held_out)``:
+    same initialisation, batch order and history keys, and a trajectory equal up to
+    floating-point rounding (the batched step rounds differently, and MF's L_pred takes the Gram
+    form). ``progress`` and ``compiled`` are those of ``train_sae``.
     """
-    if len({run.recommender for run in runs}) > 1:
-        raise ValueError(
-            "All runs of one ensemble call must explain the same recommender; call once per recommender."
-        )
-    require_frozen(model)
+    if len(models) != len(runs):
+        raise ValueError(f"Give one recommender per run: {len(runs)} runs, {len(models)} recommenders.")
+    _require_one_split(runs)
+    for model in models:
+        require_frozen(model)
     compiled = compile_by_default() if compiled is None else compiled
     results: dict[int, TrainedSAE] = {}
     with deterministic():
         for group in ensemble_groups(runs):
             members = [runs[position] for position in group]
-            results.update(zip(group, _train_group(members, model, held_out, progress, compiled)))
+            group_models = [models[position] for position in group]
+            results.update(zip(group, _train_group(members, group_models, held_out, progress, compiled)))
     return [results[position] for position in range(len(runs))]
 
 
+def _require_one_split(runs: Sequence[SAERunConfig]) -> None:
+    if len({(run.recommender.dataset, run.recommender.split) for run in runs}) > 1:
+        raise ValueError(
+            "The runs of one ensemble call must explain recommenders of one dataset and split; "
+            "call once per dataset."
+        )
+
+
 def _train_group(
-    runs: Sequence[SAERunConfig], model: TwoTower, held_out: Split, progress: bool | None, compiled: bool
+    runs: Sequence[SAERunConfig],
+    models: Sequence[TwoTower],
+    held_out: Split,
+    progress: bool | None,
+    compiled: bool,
 ) -> list[TrainedSAE]:
     configs = [run.sae_config for run in runs]
     batch_size = configs[0].batch_size
-    trainer = EnsembleTrainer(
-        configs, model, embedding_tables(model), INPUT_SCALINGS[runs[0].input_scaling], compiled
-    )
+    trainer = EnsembleTrainer(configs, models, INPUT_SCALINGS[runs[0].input_scaling], compiled)
     return fit_epochs(
         runs,
         trainer,
         trainer.members,
         lambda streams: ensemble_blocks(streams, batch_size),
-        model,
+        models,
         held_out,
         progress,
     )
 
 
 def trained_saes(runs: Sequence[SAERunConfig], progress: bool | None = None) -> list[TrainedSAE]:
-    """The trained SAEs of ``runs`` (all explaining one recommender), from the artifact cache.
+    """The trained SAEs of ``runs`` (explaining recommenders of one dataset), from the artifact cache.
 
-    Those not cached yet are trained now, in ensembles of compatible runs, and each is stored
+    The recommenders come first (``trained_recommenders``: the seeds of an NCF train together).
+    SAEs not cached yet are trained now, in ensembles of compatible runs, and each is stored
     under its own key, the one ``trained_sae(run)`` looks up: a member is found again by its run alone.
     """
     runs = list(runs)
-    if len({run.recommender for run in runs}) > 1:
-        raise ValueError(
-            "trained_saes() takes runs that explain one recommender; call it once per recommender."
-        )
-    trained = trained_recommender(runs[0].recommender, progress)
+    _require_one_split(runs)
+    configs = list(dict.fromkeys(run.recommender for run in runs))
+    models = {
+        config: trained.model for config, trained in zip(configs, trained_recommenders(configs, progress))
+    }
     data = load(runs[0].recommender.dataset)
-    inputs = sae_inputs(data, trained.model)
+    inputs = {config: sae_inputs(data, model) for config, model in models.items()}
     return load_or_build_many(
         "sae",
         runs,
-        [inputs] * len(runs),
+        [inputs[run.recommender] for run in runs],
         lambda missing: train_sae_ensemble(
-            missing, trained.model, split(data, runs[0].recommender.split), progress
+            missing,
+            [models[run.recommender] for run in missing],
+            split(data, runs[0].recommender.split),
+            progress,
         ),
         stored_sae_state,
         restore_sae,

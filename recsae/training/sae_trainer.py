@@ -152,7 +152,7 @@ def _train(
         trainer,
         lambda: [autoencoder],
         lambda streams: blocks(*streams[0], config.batch_size),
-        model,
+        [model],
         held_out,
         progress,
     )
@@ -168,7 +168,7 @@ def fit_epochs(
     trainer: Callable[[Tensor, Tensor], Tensor],
     members: Callable[[], Sequence[SparseAutoencoder]],
     epoch_blocks: Callable[[list[tuple[Tensor, Tensor]]], Iterable[tuple[Tensor, Tensor]]],
-    model: TwoTower,
+    models: Sequence[TwoTower],
     held_out: Split,
     progress: bool | None,
 ) -> list[TrainedSAE]:
@@ -177,12 +177,14 @@ def fit_epochs(
     Every epoch draws each run's own stream (seeded by its seed and the epoch), lets
     ``epoch_blocks`` cut the streams into id blocks, sums what ``trainer`` returns per block
     (loss terms [4], or [E, 4] for E runs) and then records each run's loss means and
-    diagnostics on the SAE modules ``members`` returns, in the order of ``runs``. The runs
-    share epochs and batch size.
+    diagnostics on the SAE modules ``members`` returns, in the order of ``runs``, each against
+    its recommender in ``models``. The runs share epochs and batch size.
     """
     first = runs[0]
     forbidden = forbidden_training_negatives(held_out)
-    diagnoses = [_diagnostics(run.sae_config.seed, model, held_out) for run in runs]
+    diagnoses = [
+        _diagnostics(run.sae_config.seed, model, held_out) for run, model in zip(runs, models, strict=True)
+    ]
     histories: list[list[dict[str, float]]] = [[] for _ in runs]
     epochs = tqdm(
         range(first.sae_config.epochs),
