@@ -26,9 +26,6 @@ from recsae.training.recommender import RecommenderConfig, TrainedRecommender, t
 from recsae.training.recommender_ensemble import trained_recommenders
 from recsae.training.sae_trainer import SAERunConfig
 
-SPREAD = ("mean", "std", "seeds")
-"""The suffixes of a headline number's keys over seeds."""
-
 RESEEDED_RECOMMENDERS = ("mf",)
 """Backbones whose recommender is retrained for every seed. An NCF at the paper's batch of 256
 costs about 4 minutes per seed even when its seeds train together (15 minutes for four on two

@@ -12,8 +12,8 @@ stream of batches (seeded by its seed), its own Adam moments and its own dead-la
 What changes the computation graph is shared: architecture, shape, sparsity variant with its
 k and prefixes, L_pred form, batch size, epochs and input scaling. The recommender's setting is
 shared too, but not its seed: each member reads the embeddings and the weights of the
-recommender it explains, so the five seeds of a sweep (each SAE on its own recommender seed)
-train as one ensemble. ``ensemble_groups`` sorts a list of runs into such ensembles.
+recommender it explains, so the seeds of a sweep (each SAE on its own recommender seed) train
+as one ensemble. ``ensemble_groups`` sorts a list of runs into such ensembles.
 
 For an MF recommender the cross-product L_pred is computed through Gram matrices
 (``mf_cross_prediction_loss``): the same loss, O(B·d²) instead of O(B²·d) per step.
