@@ -428,3 +428,30 @@ def test_trained_sae_names_every_planted_genre_and_the_baselines_do_not(planted_
     }
     for name, baseline in baselines.items():
         assert genre_purity(neuron_table(baseline, data.item_labels), genres).min() < PLANTED_BOUND, name
+
+
+def test_a_setting_is_summarised_beside_its_baselines() -> None:
+    from types import SimpleNamespace
+
+    import torch
+
+    from recsae.concepts.baselines import baseline_summary
+    from recsae.concepts.neurons import neuron_table, summarise
+
+    rng = np.random.default_rng(7)
+    vectors = rng.normal(size=(40, 4))
+    labels = pd.DataFrame({"A": rng.random(40) < 0.5, "B": rng.random(40) < 0.3})
+    autoencoder = build_sae(SAEConfig(input_dim=4, width=6, seed=2))
+    codes = rng.random((40, 6))
+    measured = SimpleNamespace(
+        codes={"item": codes},
+        recommender=SimpleNamespace(item_vectors=torch.tensor(vectors)),
+        autoencoder=autoencoder,
+        item_labels=labels,
+    )
+    summary = baseline_summary(measured)
+    assert list(summary.index) == ["SAE", *BASELINES]
+    assert summary.loc["SAE"].to_dict() == pytest.approx(summarise(neuron_table(codes, labels)), nan_ok=True)
+    pca = summarise(neuron_table(pca_codes(vectors), labels))
+    assert summary.loc["PCA directions"].to_dict() == pytest.approx(pca, nan_ok=True)
+    assert summary["labelled"].dtype == np.int64

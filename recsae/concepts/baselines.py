@@ -10,11 +10,18 @@ both ends of an axis may name a concept.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+import pandas as pd
 import torch
 from numpy.typing import ArrayLike, NDArray
 
+from recsae.concepts.neurons import neuron_table, summarise
 from recsae.sae import SAEConfig, SparseAutoencoder, build_sae
+
+if TYPE_CHECKING:
+    from recsae.setting import Setting
 
 BASELINES = ("embedding dimensions", "PCA directions", "random SAE")
 """The code matrices an SAE is compared with, by the names ``compared_codes`` gives them."""
@@ -84,3 +91,15 @@ def compared_codes(
         "PCA directions": pca_codes(embeddings),
         "random SAE": random_sae_codes(embeddings, autoencoder.config),
     }
+
+
+def baseline_summary(measured: Setting) -> pd.DataFrame:
+    """``summarise`` of a setting's SAE item codes and of the three baselines of its recommender,
+    one row per source (``compared_codes``' names), counts as integers."""
+    sources = compared_codes(
+        measured.codes["item"], measured.recommender.item_vectors.detach(), measured.autoencoder
+    )
+    table = pd.DataFrame(
+        {name: summarise(neuron_table(codes, measured.item_labels)) for name, codes in sources.items()}
+    ).T
+    return table.astype({"neurons": int, "labelled": int, "pure@10": int})
