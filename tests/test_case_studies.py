@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from test_steering import random_sae
 
-from recsae.book.case_studies import CASE_STUDIES, CaseRun, CaseStudy, Fans
+from recsae.book.case_studies import CASE_STUDIES, CaseRun, CaseStudy, Fans, purity_floor, runner_up
 from recsae.concepts.neurons import top_fans
 from recsae.data.split import Split
 from recsae.setting import Setting
@@ -39,20 +39,36 @@ def test_a_case_run_is_the_dose_response_of_its_audience(
     assert np.array_equal(run.audience, fans) and run.neuron == 3
     assert run.table.equals(user_dose_response(setting, fans, 3, [1.0, 0.0], "genre_0")[0])
     assert run.key == "synthetic.mf.suppress.genre0"
-    assert run.results() == {
-        f"synthetic.mf.suppress.genre0.{condition}.{column.replace('genre_', 'genre')}": float(value)
-        for condition, row in run.table.iterrows()
-        for column, value in row.items()
-    }
     row = run.beside_paper()  # the paper has no synthetic numbers
     assert math.isnan(row["paper"]) and row["edited"] == run.table.loc[level_name(0), "share"]
-    assert run.level_scale() == {"neuron": 3, **neuron_scale(setting.codes["user"], 3, fans)}
+    scale = neuron_scale(setting.codes["user"], 3, fans)
+    assert run.level_scale() == {"neuron": 3, **scale}
+    prefix = "synthetic.mf.suppress.genre0"
+    assert run.results() == {
+        **{
+            f"{prefix}.{condition}.{column.replace('genre_', 'genre')}": float(value)
+            for condition, row in run.table.iterrows()
+            for column, value in row.items()
+        },
+        f"{prefix}.scale.audience_median": scale["audience median"],
+        f"{prefix}.scale.99th_percentile": scale["99th percentile"],
+        f"{prefix}.scale.max": scale["max"],
+        f"{prefix}.end.original": float(run.table.loc["original", "share"]),
+        f"{prefix}.end.reconstruction": float(run.table.loc["reconstruction", "share"]),
+        f"{prefix}.end.edited": float(run.table.loc[level_name(0), "share"]),
+        f"{prefix}.end.monotone": bool(row["monotone"]),
+        f"{prefix}.end.ndcg@10_original": float(run.table.loc["original", "ndcg@10"]),
+        f"{prefix}.end.ndcg@10_edited": float(run.table.loc[level_name(0), "ndcg@10"]),
+    }
 
     control = CaseRun(
         setting, CaseStudy(**{**case.__dict__, "reading": "control_neuron"}), readings, "control_neuron"
     )
     assert control.neuron == 5
-    assert control.results() == {
+    measured = {
+        key: value for key, value in control.results().items() if ".scale." not in key and ".end." not in key
+    }
+    assert measured == {
         f"synthetic.mf.suppress.genre0.control_neuron.{condition}.{column}": float(
             control.table.loc[condition, column]
         )
@@ -70,3 +86,19 @@ def test_the_papers_case_studies_are_each_backbones_three_edits() -> None:
     promotions = [case for case in CASE_STUDIES if case.edit == "promote"]
     assert all(case.side == "item" and case.measure == "official_success" for case in promotions)
     assert all(case.paper_measure == "success" for case in promotions)
+
+
+def test_the_runner_up_is_the_second_strongest_edit_in_the_intended_direction() -> None:
+    down = pd.Series({"neuron": 1, "effect": -0.5, "effects": np.array([-0.1, -0.5, -0.3, 0.4])})
+    assert runner_up(down, -1.0) == (2, pytest.approx(-0.3))
+    up = pd.Series({"neuron": 3, "effect": 0.4, "effects": np.array([-0.1, -0.5, 0.3, 0.4])})
+    assert runner_up(up, 3.0) == (2, pytest.approx(0.3))
+
+
+def test_the_purity_floor_is_the_weakest_read_neuron() -> None:
+    class Named:
+        data = type("Data", (), {"name": "ml-1m"})()
+        backbone = "mf"
+
+    readings = pd.DataFrame({"item_purity@10": [1.0, 0.7, 0.9]}, index=["Horror", "Action", "Romance"])
+    assert purity_floor(Named(), readings) == {"ml1m.mf.neuron.purity@10.min": 0.7}

@@ -25,6 +25,7 @@ from recsae.setting import Setting
 from recsae.steering import (
     against_paper,
     control_neuron,
+    levels_of,
     neuron_scale,
     promotion_dose_response,
     user_dose_response,
@@ -184,17 +185,29 @@ def control_readings(
     }
 
 
+def runner_up(reading: pd.Series, level: float) -> tuple[int, float]:
+    """The neuron whose edit moves the concept second furthest in the intended direction, and
+    its effect: how clearly the control neuron stands out from the rest."""
+    order = np.argsort(-np.sign(level) * np.asarray(reading["effects"]), kind="stable")
+    second = int(order[1])
+    return second, float(reading["effects"][second])
+
+
 def with_control(descriptive: pd.DataFrame, controls: dict[str, pd.Series]) -> pd.DataFrame:
-    """The descriptive readings with the control neuron and its effect beside them, where the
-    concept has a control probe."""
-    control_columns = pd.DataFrame.from_dict(
-        {
-            concept: {"control_neuron": reading["neuron"], "control_effect": reading["effect"]}
-            for concept, reading in controls.items()
-        },
-        orient="index",
-    )
-    return descriptive.join(control_columns).astype({"control_neuron": "Int64"})
+    """The descriptive readings with the control neuron, its effect and the runner-up neuron
+    and its effect beside them, where the concept has a control probe."""
+    levels = {probe.concept: probe.level for probe in CONTROL_PROBES}
+    columns = {}
+    for concept, reading in controls.items():
+        second, effect = runner_up(reading, levels[concept])
+        columns[concept] = {
+            "control_neuron": reading["neuron"],
+            "control_effect": reading["effect"],
+            "runner_up_neuron": second,
+            "runner_up_effect": effect,
+        }
+    control_columns = pd.DataFrame.from_dict(columns, orient="index")
+    return descriptive.join(control_columns).astype({"control_neuron": "Int64", "runner_up_neuron": "Int64"})
 
 
 def setting_scope(setting: Setting) -> str:
@@ -274,10 +287,35 @@ class CaseRun:
         return {"neuron": self.neuron, **neuron_scale(self.setting.codes[side], self.neuron, rows)}
 
     def results(self) -> dict[str, Value]:
-        """The run's result keys (``flat``)."""
-        if self.variant is None:
-            return flat(self.key, self.table)
-        return flat(self.key, self.table[[column for column in VARIANT_COLUMNS if column in self.table]])
+        """The run's result keys (``flat``), with its ``level_scale`` under ``<key>.scale`` and
+        its ``beside_paper`` end point under ``<key>.end``."""
+        columns = (
+            self.table
+            if self.variant is None
+            else self.table[[c for c in VARIANT_COLUMNS if c in self.table]]
+        )
+        values = flat(self.key, columns)
+        scale = self.level_scale()
+        values.update(
+            {
+                f"{self.key}.scale.{name.replace(' ', '_')}": value
+                for name, value in scale.items()
+                if name != "neuron"
+            }
+        )
+        end = self.beside_paper().rename(lambda name: name.replace(" ", "_"))
+        values.update(flat(f"{self.key}.end", end, skip_missing=True))
+        gap = self.paper_gap()
+        if gap is not None:
+            values[f"{self.key}.paper_gap.max"] = gap
+        return values
+
+    def paper_gap(self) -> float | None:
+        """The largest distance between our curve and the paper's over the levels the paper
+        reports, or None where it reports none."""
+        levels = levels_of(self.table.index).index
+        gaps = (self.table.loc[levels, self.case.measure] - self.paper(levels)).abs().dropna()
+        return float(gaps.max()) if len(gaps) else None
 
 
 def reading_results(setting: Setting, readings: pd.DataFrame) -> dict[str, Value]:
@@ -288,3 +326,9 @@ def reading_results(setting: Setting, readings: pd.DataFrame) -> dict[str, Value
     for concept, reading in readings.iterrows():
         values.update(flat(result_key(prefix, "neuron", slug(str(concept))), reading, skip_missing=True))
     return values
+
+
+def purity_floor(setting: Setting, readings: pd.DataFrame) -> dict[str, Value]:
+    """The lowest purity@10 among the item-side neurons of the read concepts
+    (``<scope>.neuron.purity@10.min``): how pure the weakest neuron a case study edits is."""
+    return {f"{setting_scope(setting)}.neuron.purity@10.min": float(readings["item_purity@10"].min())}

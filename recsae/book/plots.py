@@ -483,3 +483,34 @@ def control_effects(effects: Mapping[str, pd.DataFrame]) -> Figure:
         figure.colorbar(image, ax=axis, label="change in share", fraction=0.03)
     figure.tight_layout()
     return figure
+
+
+VERDICT_COLOURS = {
+    "reproduced": "C2",
+    "reproduced with a better value": "C9",
+    "not reproduced": "C3",
+    "not comparable": "C7",
+    "missing": "0.8",
+}
+
+
+def verdict_bars(ledger: pd.DataFrame) -> Figure:
+    """The scorecard at a glance: for each section of the paper, the share of its numbers and
+    claims that got each verdict (``recsae.book.ledger``), with the section's count in its label."""
+    counts = ledger.groupby(["section", "verdict"]).size().unstack(fill_value=0)
+    counts = counts.reindex(columns=[v for v in VERDICT_COLOURS if v in counts.columns])
+    counts = counts.reindex(list(dict.fromkeys(ledger["section"]))[::-1])
+    shares = counts.div(counts.sum(axis=1), axis=0)
+    labels = [f"{section} ({total})" for section, total in counts.sum(axis=1).items()]
+    figure, axis = plt.subplots(figsize=(9, 0.45 * len(counts) + 1.6))
+    left = np.zeros(len(counts))
+    for verdict in shares.columns:
+        values = shares[verdict].to_numpy()
+        axis.barh(labels, values, left=left, color=VERDICT_COLOURS[verdict], label=verdict)
+        left += values
+    axis.xaxis.set_major_formatter(plt.matplotlib.ticker.PercentFormatter(1.0))
+    axis.set_xlim(0, 1)
+    axis.set_xlabel("share of the section's numbers and claims")
+    axis.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=3, frameon=False)
+    figure.tight_layout()
+    return figure

@@ -6,6 +6,7 @@ import matplotlib as mpl
 import pandas as pd
 import seaborn as sns
 import torch
+from IPython.display import HTML
 
 
 def setup(threads: int = 2) -> None:
@@ -30,3 +31,9 @@ def setup(threads: int = 2) -> None:
     pd.set_option("display.precision", 3)
     pd.set_option("display.max_columns", 30)
     pd.set_option("display.width", 120)
+
+
+def text_table(frame: pd.DataFrame) -> HTML:
+    """A table of sentences shown whole (pandas cuts long cells), without its index; cells may
+    hold HTML links."""
+    return HTML(frame.to_html(index=False, escape=False, na_rep=""))
