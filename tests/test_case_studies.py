@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from test_steering import random_sae
 
-from recsae.book.case_studies import CASE_STUDIES, CaseRun, CaseStudy, Fans, purity_floor, runner_up
+from recsae.book.case_studies import CASE_STUDIES, CaseRun, CaseStudy, Fans, runner_up
 from recsae.concepts.neurons import top_fans
 from recsae.data.split import Split
 from recsae.setting import Setting
@@ -93,12 +93,3 @@ def test_the_runner_up_is_the_second_strongest_edit_in_the_intended_direction() 
     assert runner_up(down, -1.0) == (2, pytest.approx(-0.3))
     up = pd.Series({"neuron": 3, "effect": 0.4, "effects": np.array([-0.1, -0.5, 0.3, 0.4])})
     assert runner_up(up, 3.0) == (2, pytest.approx(0.3))
-
-
-def test_the_purity_floor_is_the_weakest_read_neuron() -> None:
-    class Named:
-        data = type("Data", (), {"name": "ml-1m"})()
-        backbone = "mf"
-
-    readings = pd.DataFrame({"item_purity@10": [1.0, 0.7, 0.9]}, index=["Horror", "Action", "Romance"])
-    assert purity_floor(Named(), readings) == {"ml1m.mf.neuron.purity@10.min": 0.7}

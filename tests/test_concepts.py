@@ -24,13 +24,10 @@ from recsae.concepts.neurons import (
     decade_profile,
     dominant_decade,
     group_activation,
-    highlights,
     label_auc,
     label_neurons,
     landmark_neurons,
-    landmark_results,
     mean_popularity_rank,
-    named_list,
     neuron_table,
     purity,
     silent_neurons,
@@ -458,38 +455,3 @@ def test_a_setting_is_summarised_beside_its_baselines() -> None:
     pca = summarise(neuron_table(pca_codes(vectors), labels))
     assert summary.loc["PCA directions"].to_dict() == pytest.approx(pca, nan_ok=True)
     assert summary["labelled"].dtype == np.int64
-
-
-def test_highlights_name_the_pure_and_the_separating_neurons_in_ranking_order() -> None:
-    table = pd.DataFrame(
-        {
-            "label": ["Horror", "Comedy", UNLABELLED, "Drama"],
-            "purity@10": [1.0, 1.0, np.nan, 0.9],
-            "purity@20": [1.0, 1.0, np.nan, 0.8],
-            "purity@50": [1.0, 1.0, np.nan, 0.5],
-            "auc": [0.95, 0.7, np.nan, 0.92],
-        }
-    )
-    values = highlights(table)
-    assert values["fully_pure.count"] == 2
-    assert values["fully_pure.neurons"] == "Horror (#0) and Comedy (#1)"
-    assert values["pure@10.neurons"] == "Horror (#0), Comedy (#1) and Drama (#3)"
-    assert values["separating.neurons"] == "Horror (#0) and Drama (#3)"
-    assert (values["separating.auc.low"], values["separating.auc.high"]) == (0.92, 0.95)
-    assert named_list(table, []) == "none" and named_list(table, [3]) == "Drama (#3)"
-
-
-def test_landmark_results_name_each_era_neuron_and_the_popular_one() -> None:
-    table = pd.DataFrame(
-        {
-            "decade": ["1990s", "1980s", "≤1960s"],
-            "decade_share": [0.6, 0.98, 0.94],
-            "popularity_rank@50": [300.0, 900.0, 2000.0],
-        }
-    )
-    values = landmark_results(table, {"#1 era": 1, "#2 era": 2, "#0 popular": 0})
-    assert values == {
-        "era=1.neuron": 1, "era=1.decade": "1980s", "era=1.decade_share": 0.98,
-        "era=2.neuron": 2, "era=2.decade": "≤1960s", "era=2.decade_share": 0.94,
-        "popular.neuron": 0, "popular.popularity_rank@50": 300.0,
-    }  # fmt: skip

@@ -9,7 +9,7 @@ import pytest
 
 from recsae.book import ledger
 from recsae.book.paper import CLAIMS, REPORTED
-from recsae.book.results import book_root, results_path
+from recsae.book.results import results_path
 
 
 def test_the_tolerance_is_the_larger_floor_plus_two_seed_deviations() -> None:
@@ -116,7 +116,8 @@ def test_the_committed_scorecard_follows_from_the_committed_results() -> None:
     """Recompute every verdict from ``results/*.json``: a verdict that no longer follows from
     the numbers (a result changed and the scorecard was not re-executed) fails here."""
     committed = json.loads(results_path(ledger.SCORECARD).read_text())
-    recomputed = ledger.verdict_results(ledger.ledger(ledger.book_results(book_root())))
+    results = ledger.book_results()
+    recomputed = ledger.scorecard_results(ledger.ledger(results), results)
     verdicts = {key: value for key, value in committed.items() if key.endswith(".verdict")}
     assert verdicts == {key: value for key, value in recomputed.items() if key.endswith(".verdict")}
     for key, value in recomputed.items():

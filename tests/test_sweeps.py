@@ -21,7 +21,6 @@ from recsae.book.sweeps import (
     measure,
     paper_beta_table,
     sparsity_sweep,
-    sweep_summary,
     varied,
 )
 from recsae.data.datasets import load
@@ -120,29 +119,3 @@ def test_measure_reports_fidelity_both_ways_and_training_health(
     assert -1.0 <= result["kendall_tau_unmasked"] <= 1.0
     assert -1.0 <= result["ms_score"] <= 1.0
     assert result["dead_fraction"] == trained_sae(run).history[-1]["dead_fraction"]
-
-
-def test_a_sweep_summary_reads_its_ranges_and_gaps_off_the_means() -> None:
-    betas = pd.Index([0.0, 1.0, 2.0, 5.0, 10.0], name="β")
-    mean = pd.DataFrame(
-        {
-            "rbo": [0.3, 0.5, 0.6, 0.7, 0.8],
-            "kendall_tau": [0.0, 0.2, 0.1, 0.4, 0.5],
-            "ms_score": [0.7, 0.6, 0.62, 0.61, 0.6],
-            "l0_items": [1.0, 5.0, 6.0, 7.0, 8.0],
-        },
-        index=betas,
-    )
-    paper = pd.DataFrame(
-        {"rbo": [0.2, 0.4, 0.5, 0.6, 0.9], "kendall_tau": [0.1] * 5, "ms_score": [0.5] * 5}, index=betas
-    )
-    summary = sweep_summary(mean, paper)
-    assert (summary["rbo.low"], summary["rbo.high"]) == (0.5, 0.8)
-    assert summary["rbo.rises"] and not summary["kendall_tau.rises"]
-    assert (summary["rbo.paper.low"], summary["rbo.paper.high"]) == (0.4, 0.9)
-    assert summary["rbo.paper_gap.low"] == pytest.approx(-0.1)
-    assert summary["rbo.paper_gap.high"] == pytest.approx(0.1)
-    assert summary["rbo.paper_gap.beta=0"] == pytest.approx(0.1)
-    assert (summary["l0_item.low"], summary["l0_item.high"]) == (5.0, 8.0)
-    assert "l0_item.paper.low" not in summary
-    assert summary["ms_score.beta=0.rank"] == 5

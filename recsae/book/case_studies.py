@@ -326,9 +326,3 @@ def reading_results(setting: Setting, readings: pd.DataFrame) -> dict[str, Value
     for concept, reading in readings.iterrows():
         values.update(flat(result_key(prefix, "neuron", slug(str(concept))), reading, skip_missing=True))
     return values
-
-
-def purity_floor(setting: Setting, readings: pd.DataFrame) -> dict[str, Value]:
-    """The lowest purity@10 among the item-side neurons of the read concepts
-    (``<scope>.neuron.purity@10.min``): how pure the weakest neuron a case study edits is."""
-    return {f"{setting_scope(setting)}.neuron.purity@10.min": float(readings["item_purity@10"].min())}

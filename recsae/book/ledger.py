@@ -18,7 +18,6 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from html import escape
-from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -26,7 +25,7 @@ import pandas as pd
 from docutils.nodes import make_id
 
 from recsae.book.paper import CLAIMS, REPORTED
-from recsae.book.results import Value, book_root
+from recsae.book.results import Value, results_path
 
 ABSOLUTE = 0.03
 """Tolerance floor: the official figures' bar labels are read off to about ±0.01, and a
@@ -543,12 +542,11 @@ def ledger(results: Results) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("claim")
 
 
-def book_results(root: Path | None = None) -> dict[str, Value]:
-    """Every chapter's full-profile results (``results/*.json``) in one mapping, leaving out
-    the scorecard's own."""
-    folder = (root or book_root()) / "results"
+def book_results() -> dict[str, Value]:
+    """Every chapter's full-profile results (``results/*.json``, or ``RECSAE_RESULTS_DIR``) in
+    one mapping, leaving out the scorecard's own."""
     merged: dict[str, Value] = {}
-    for path in sorted(folder.glob("*.json")):
+    for path in sorted(results_path(SCORECARD).parent.glob("*.json")):
         if path.stem != SCORECARD:
             merged.update(json.loads(path.read_text()))
     return merged
@@ -577,6 +575,19 @@ def verdict_results(table: pd.DataFrame) -> dict[str, Value]:
     for name, count in verdict_counts(table).items():
         values[f"ledger.count.{name.replace(' ', '_')}"] = int(count)
     return values
+
+
+def scorecard_results(table: pd.DataFrame, results: Results) -> dict[str, Value]:
+    """What the scorecard chapter writes and cites: the ``verdict_results``, the rule's constants,
+    how many records were compared at all, and the seeds behind the β sweeps."""
+    return {
+        **verdict_results(table),
+        "ledger.rule.absolute": ABSOLUTE,
+        "ledger.rule.relative": RELATIVE,
+        "ledger.rule.spread": SPREAD,
+        "ledger.count.compared": int(verdict_counts(table)[list(COMPARED)].sum()),
+        "ledger.seeds": seed_count(results),
+    }
 
 
 def section_link(where: Where | None) -> str:

@@ -17,8 +17,7 @@ import torch
 
 from recsae.book.paper import reported
 from recsae.book.profiles import Profile
-from recsae.book.results import Value, flat, key_part, result_key, scope
-from recsae.book.seeds import RESEEDED_RECOMMENDERS, mean_and_std, reseeded, table_spread, trained_seeds
+from recsae.book.seeds import RESEEDED_RECOMMENDERS, reseeded, trained_seeds
 from recsae.evaluation.fidelity import fidelity
 from recsae.metrics.monosemanticity import monosemanticity
 from recsae.setting import setting
@@ -68,8 +67,6 @@ def sparsity_sweep(run: SAERunConfig, kl_weights: Iterable[float]) -> dict[tuple
 
 BETA_SWEEPS = {"MF": ("mf", "raw"), "MF, official protocol": ("mf", "batch-minmax"), "NCF": ("ncf", "raw")}
 """The chapter's three β sweeps: (backbone, input scaling) by name."""
-SWEEP_BACKBONES = {"MF": "mf", "MF, official protocol": "mf_official", "NCF": "ncf"}
-"""Each sweep's backbone part of its result keys (``ml1m.mf_official.beta=5.rbo``)."""
 
 
 def beta_sweeps(profile: Profile, seed: int = 0) -> dict[str, dict[float, SAERunConfig]]:
@@ -126,69 +123,6 @@ def measure(run: SAERunConfig) -> dict[str, float]:
 def measure_all(runs: Mapping[Hashable, SAERunConfig]) -> pd.DataFrame:
     """``measure`` for every run, one row per key."""
     return pd.DataFrame([measure(run) for run in runs.values()], index=pd.Index(list(runs)))
-
-
-def measured_sweeps(profile: Profile) -> dict[int, dict[str, pd.DataFrame]]:
-    """``measure_all`` of every β sweep for every seed of the profile: seed → sweep name → table
-    indexed by β (the sweeps must be trained or cached, ``trained_sweeps``)."""
-    return {
-        seed: {name: measure_all(runs).rename_axis("β") for name, runs in beta_sweeps(profile, seed).items()}
-        for seed in profile.seeds
-    }
-
-
-def sweep_spreads(
-    per_seed: Mapping[int, Mapping[str, pd.DataFrame]],
-) -> dict[str, tuple[pd.DataFrame, pd.DataFrame]]:
-    """Mean and standard deviation over seeds of each sweep's table (``mean_and_std``)."""
-    names = next(iter(per_seed.values()))
-    return {name: mean_and_std({seed: tables[name] for seed, tables in per_seed.items()}) for name in names}
-
-
-SUMMARY_METRICS = ("rbo", "kendall_tau", "ms_score", "l0_items")
-"""The metrics a sweep's summary keys describe (``sweep_summary``)."""
-
-
-def sweep_summary(mean: pd.DataFrame, paper: pd.DataFrame) -> dict[str, Value]:
-    """What the chapter's prose says about one sweep, from its seed means: each metric's lowest
-    and highest value over β ≥ 1 (``<metric>.low``/``.high``), whether it rises with β over the
-    whole grid (``.rises``), and for the paper's metrics the paper's range over β ≥ 1 and our gap
-    to the paper (ours − paper) over β ≥ 1 and at β = 0. Keys are relative to the sweep's
-    ``beta_sweep`` prefix; ``l0_items`` is spelled ``l0_item`` as in every key."""
-    with_lpred = mean.index >= 1
-    values: dict[str, Value] = {}
-    for metric in SUMMARY_METRICS:
-        name = "l0_item" if metric == "l0_items" else metric
-        column = mean[metric]
-        values[f"{name}.low"] = float(column[with_lpred].min())
-        values[f"{name}.high"] = float(column[with_lpred].max())
-        values[f"{name}.rises"] = bool(column.is_monotonic_increasing)
-        if metric in paper:
-            gap = column - paper[metric]
-            values[f"{name}.paper.low"] = float(paper[metric][with_lpred].min())
-            values[f"{name}.paper.high"] = float(paper[metric][with_lpred].max())
-            values[f"{name}.paper_gap.low"] = float(gap[with_lpred].min())
-            values[f"{name}.paper_gap.high"] = float(gap[with_lpred].max())
-            values[f"{name}.paper_gap.beta=0"] = float(gap.loc[0.0])
-    values["ms_score.beta=0.rank"] = int(mean["ms_score"].rank().loc[0.0])
-    return values
-
-
-def sweep_results(dataset: str, per_seed: Mapping[int, Mapping[str, pd.DataFrame]]) -> dict[str, Value]:
-    """The result keys of the β sweeps: every measurement per β with its seed spread
-    (``table_spread``: ``ml1m.mf.beta=10.rbo`` for seed 0, ``.mean``, ``.std``, ``.seeds``) and
-    each sweep's ``sweep_summary`` under ``<scope>.beta_sweep``."""
-    values: dict[str, Value] = {}
-    spreads = sweep_spreads(per_seed)
-    for name, backbone in SWEEP_BACKBONES.items():
-        prefix = scope(dataset, backbone)
-        for beta in spreads[name][0].index:
-            rows = {seed: tables[name].loc[beta] for seed, tables in per_seed.items()}
-            values.update(table_spread(rows, result_key(prefix, key_part("beta", beta))))
-        paper = paper_beta_table(BETA_SWEEPS[name][0])
-        summary = sweep_summary(spreads[name][0], paper)
-        values.update(flat(result_key(prefix, "beta_sweep"), summary))
-    return values
 
 
 def at_sparsity(table: pd.DataFrame, l0_items: float) -> pd.Series:

@@ -272,9 +272,6 @@ def landmark_neurons(table: pd.DataFrame, eras: int = 3, common_decade: str = "1
 NEURON_READINGS = ("label", *(f"purity@{k}" for k in PURITY_DEPTHS), "auc")
 """The readings of a ``neuron_table`` a chapter reports per neuron (purity and AUC only where
 the neuron has a label)."""
-NEURON_PROFILE = ("decade", "decade_share", *(f"popularity_rank@{k}" for k in POPULARITY_DEPTHS))
-"""The era and popularity columns of a ``neuron_table`` built with an item table, reported per
-neuron beside the readings (the scorecard decides the paper's era and popularity claims on them)."""
 
 SUMMARY_FIGURES = ("median_purity@10", "median_auc", "labelled", "pure@10")
 """The figures of ``summarise`` a chapter reports per code source."""
@@ -401,58 +398,3 @@ def concept_readings(
         for concept in concepts
     }
     return pd.DataFrame(readings).T.infer_objects().rename_axis("concept")
-
-
-SEPARATING_AUC = 0.9
-"""ROC-AUC above which a neuron separates its label over the whole catalogue, not only at its head."""
-
-
-def named_list(table: pd.DataFrame, neurons: Sequence[int]) -> str:
-    """Neurons as a sentence names them: "Horror (#12), Sci-Fi (#15) and Comedy (#5)"."""
-    names = [f"{table.loc[n, 'label']} (#{n})" for n in neurons]
-    if len(names) <= 1:
-        return names[0] if names else "none"
-    return ", ".join(names[:-1]) + " and " + names[-1]
-
-
-def highlights(table: pd.DataFrame) -> dict[str, float | int | str]:
-    """What a chapter says about a ``neuron_table``'s best neurons: those pure at every depth
-    of ``PURITY_DEPTHS`` (``fully_pure``), those pure at 10 (purity@10 ≥ ``PURE``), and those
-    whose AUC passes ``SEPARATING_AUC`` (``separating``), each as a count and a named list, in
-    the order of the purity ranking (purity@50, then AUC)."""
-    labelled = table[table["label"] != UNLABELLED].sort_values(
-        ["purity@50", "auc"], ascending=False, kind="stable"
-    )
-    groups = {
-        "fully_pure": labelled[(labelled[[f"purity@{k}" for k in PURITY_DEPTHS]] == 1.0).all(axis=1)],
-        "pure@10": labelled[labelled["purity@10"] >= PURE],
-        "separating": labelled[labelled["auc"] >= SEPARATING_AUC],
-    }
-    values: dict[str, float | int | str] = {}
-    for name, rows in groups.items():
-        values[f"{name}.count"] = len(rows)
-        values[f"{name}.neurons"] = named_list(table, list(rows.index))
-        if len(rows):
-            values[f"{name}.auc.low"] = float(rows["auc"].min())
-            values[f"{name}.auc.high"] = float(rows["auc"].max())
-    return values
-
-
-def landmark_results(table: pd.DataFrame, landmarks: dict[str, int]) -> dict[str, float | int | str]:
-    """The ``landmark_neurons`` as keys a chapter's prose can cite: ``era=<i>.neuron``,
-    ``.decade`` and ``.decade_share`` for the i-th era neuron, ``popular.neuron`` and
-    ``popular.popularity_rank@50`` for the neuron with the most popular top items."""
-    *eras, popular = landmarks.values()
-    values: dict[str, float | int | str] = {}
-    for position, neuron in enumerate(eras, start=1):
-        row = table.loc[neuron]
-        values.update(
-            {
-                f"era={position}.neuron": int(neuron),
-                f"era={position}.decade": str(row["decade"]),
-                f"era={position}.decade_share": float(row["decade_share"]),
-            }
-        )
-    values["popular.neuron"] = int(popular)
-    values["popular.popularity_rank@50"] = float(table.loc[popular, "popularity_rank@50"])
-    return values
