@@ -124,7 +124,9 @@ def steered_vectors(
     changes nothing returns exactly the SAE's reconstruction.
     """
     codes, stats = sae.encode(vectors)
-    return sae.decode(edit_codes(codes, neurons, levels, mode), stats)
+    # One decode per level, each the same product as the reconstruction's: a single batched
+    # product over all levels may round differently.
+    return torch.stack([sae.decode(level, stats) for level in edit_codes(codes, neurons, levels, mode)])
 
 
 @torch.no_grad()
