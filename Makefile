@@ -4,13 +4,17 @@ VENV ?= .venv
 PROFILE ?= full
 BIN := $(VENV)/bin
 
-.PHONY: book test env benchmark clean
+.PHONY: book test verify-book env benchmark clean
 
 book: $(BIN)/.installed
 	$(BIN)/python -m recsae.book all --profile $(PROFILE)
 
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest
+
+# nbval re-executes every chapter of the full book and compares its outputs with the committed ones.
+verify-book: $(BIN)/.installed
+	$(BIN)/python -m pytest chapters
 
 benchmark: $(BIN)/.installed
 	$(BIN)/python benchmarks/foundation.py

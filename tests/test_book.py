@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import jupytext
 import nbformat
 import pytest
 
-from recsae.book.runner import chapter_sources, strip_run_metadata
+from recsae.book.runner import PROFILES, build_book, chapter_sources, executed_notebook, strip_run_metadata
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = chapter_sources(ROOT)
+EXECUTED = [(source, profile) for profile in PROFILES for source in CHAPTERS]
+"""Every chapter with every profile: the full one beside its source, the quick one in ``quick/``."""
 FORBIDDEN_OUTPUT = {
     "a file path": re.compile(r"/(home|tmp|work|root|Users)/"),
     "a memory address": re.compile(r" at 0x[0-9a-f]{6,}"),
@@ -42,18 +42,28 @@ def test_the_toc_has_executable_chapters() -> None:
     ]
 
 
-@pytest.mark.parametrize("source", CHAPTERS, ids=lambda p: p.stem)
-def test_markdown_and_notebook_carry_the_same_code(source: Path) -> None:
-    notebook = source.with_suffix(".ipynb")
-    assert notebook.is_file(), f"{source.name} has no paired {notebook.name}: run `make book`."
+def _id(case: tuple[Path, str]) -> str:
+    return f"{case[1]}-{case[0].stem}"
+
+
+@pytest.mark.parametrize("case", EXECUTED, ids=_id)
+def test_markdown_and_notebook_carry_the_same_code(case: tuple[Path, str]) -> None:
+    source, profile = case
+    notebook = executed_notebook(source, ROOT, profile)
+    assert notebook.is_file(), (
+        f"{source.name} has no executed {profile} notebook: run `make book PROFILE={profile}`."
+    )
     assert _code(jupytext.read(source)) == _code(nbformat.read(notebook, as_version=4))
 
 
-@pytest.mark.parametrize("source", CHAPTERS, ids=lambda p: p.stem)
-def test_notebook_is_executed_and_its_outputs_are_clean(source: Path) -> None:
-    notebook = nbformat.read(source.with_suffix(".ipynb"), as_version=4)
+@pytest.mark.parametrize("case", EXECUTED, ids=_id)
+def test_notebook_is_executed_and_its_outputs_are_clean(case: tuple[Path, str]) -> None:
+    source, profile = case
+    notebook = nbformat.read(executed_notebook(source, ROOT, profile), as_version=4)
     code = [cell for cell in notebook.cells if cell.cell_type == "code"]
-    assert all(cell.execution_count for cell in code), f"{source.stem} has unexecuted cells: run `make book`."
+    assert all(cell.execution_count for cell in code), (
+        f"{source.stem} has unexecuted cells: run `make book PROFILE={profile}`."
+    )
     outputs = [output for cell in code for output in cell.outputs]
     assert any(output.output_type in ("display_data", "execute_result") for output in outputs)
     assert not [o for o in outputs if o.output_type == "error"]
@@ -76,19 +86,23 @@ def test_run_metadata_is_stripped() -> None:
     assert notebook.metadata == {} and notebook.cells[0].metadata == {"tags": ["x"]}
 
 
-def test_book_builds_without_warnings(tmp_path: Path) -> None:
-    jupyter_book = Path(sys.executable).with_name("jupyter-book")
-    result = subprocess.run(
-        [str(jupyter_book), "build", str(ROOT), "--path-output", str(tmp_path), "-W", "-n", "--keep-going"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    html = tmp_path / "_build" / "html"
+REMOTE_ASSET = re.compile(r'<(?:script|link|img)[^>]*(?:src|href)="(?:https?:)?//[^"]*"')
+"""A script, style sheet or image fetched from another origin: offline, it would not load."""
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_book_builds_without_warnings_and_reads_offline(profile: str, tmp_path: Path) -> None:
+    html = build_book(ROOT, profile, tmp_path)  # -W: a warning fails the build
+    assert (html / "_static" / "mathjax" / "tex-chtml.js").is_file()
     for source in CHAPTERS:
         page = (html / "chapters" / f"{source.stem}.html").read_text()
         assert "<img" in page, f"{source.stem}.html has no figures: were the chapters executed?"
+    for path in html.rglob("*.html"):
+        page = path.read_text()
+        name = path.relative_to(html)
+        assert not REMOTE_ASSET.findall(page), f"{name} loads from another origin"
+        assert page.count("const THEBE_JS_URL") <= 1, f"{name} declares THEBE_JS_URL twice"
+    assert 'data-default-mode="light"' in (html / "chapters" / "01_data.html").read_text()
 
 
 def test_unknown_profile_is_refused_before_running(tmp_path: Path) -> None:

@@ -2,7 +2,9 @@
 
 ``python -m recsae.book run --profile full`` executes every chapter listed in ``_toc.yml``
 in order and stores the executed notebook next to its MyST source; ``build`` then renders the
-stored outputs with Jupyter Book (no execution, so the book builds offline).
+stored outputs with Jupyter Book (no execution, so the book builds offline) into ``_build/html``.
+The quick profile keeps its executed notebooks in a folder of their own (``quick/chapters/``)
+and builds its own book into ``_build/quick/_build/html``, so a quick run leaves the full book as it was.
 
 Each chapter is read from its text source (the ``.md`` is what people edit), executed from
 a temporary copy so papermill never rewrites the source, and the result is stripped of
@@ -14,6 +16,7 @@ the code of their sources.
 from __future__ import annotations
 
 import argparse
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -49,9 +52,19 @@ def is_notebook_source(path: Path) -> bool:
     return len(header) == 3 and "kernelspec:" in header[1]
 
 
+def executed_notebook(source: Path, root: Path, profile: str = DEFAULT_PROFILE) -> Path:
+    """Where the executed notebook of ``source`` is kept: beside it for the full profile, under
+    ``<root>/<profile>/`` at the same relative path for another profile."""
+    if profile == DEFAULT_PROFILE:
+        return source.with_suffix(".ipynb")
+    return root / profile / source.relative_to(root).with_suffix(".ipynb")
+
+
 def execute_chapter(source: Path, profile: str = DEFAULT_PROFILE) -> Path:
     if profile not in PROFILES:
         raise ValueError(f"Unknown profile {profile!r}; choose one of: {', '.join(PROFILES)}.")
+    target = executed_notebook(source, book_root(source.parent), profile)
+    target.parent.mkdir(parents=True, exist_ok=True)
     notebook = jupytext.read(source)
     for index, cell in enumerate(notebook.cells):
         cell.id = f"cell-{index}"  # stable ids: a rerun that changes nothing leaves the file unchanged
@@ -65,12 +78,11 @@ def execute_chapter(source: Path, profile: str = DEFAULT_PROFILE) -> Path:
             str(executed),
             parameters=parameters,
             kernel_name="python3",
-            cwd=str(source.parent),
+            cwd=str(target.parent),  # where nbval runs it again
             progress_bar=False,
         )
         result = nbformat.read(executed, as_version=4)
     strip_run_metadata(result)
-    target = source.with_suffix(".ipynb")
     write_atomically(target, lambda handle: handle.write(nbformat.writes(result).encode()))
     return target
 
@@ -83,10 +95,51 @@ def strip_run_metadata(notebook: nbformat.NotebookNode) -> None:
         cell.metadata.pop("execution", None)
 
 
-def build_book(root: Path) -> None:
+BOOK_FILES = ("_config.yml", "_toc.yml", "references.bib")
+
+
+def profile_book(root: Path, profile: str, tree: Path) -> Path:
+    """The book of a profile other than the full one, assembled in ``tree``: the book's
+    configuration and prose pages, with that profile's executed chapters."""
+    shutil.rmtree(tree, ignore_errors=True)
+    (tree / "chapters").mkdir(parents=True)
+    for name in BOOK_FILES:
+        shutil.copy2(root / name, tree / name)
+    for page in sorted((root / "chapters").glob("*.md")):
+        if not is_notebook_source(page):
+            shutil.copy2(page, tree / "chapters" / page.name)
+            continue
+        notebook = executed_notebook(page, root, profile)
+        if not notebook.is_file():
+            raise FileNotFoundError(
+                f"{page.name} has not been executed with the {profile} profile: "
+                f"run `python -m recsae.book run --profile {profile}` first."
+            )
+        shutil.copy2(notebook, tree / "chapters" / notebook.name)
+    return tree
+
+
+def build_book(root: Path, profile: str = DEFAULT_PROFILE, output: Path | None = None) -> Path:
+    """Render the stored outputs of ``profile``'s chapters into ``output/_build/html`` (by
+    default the book's own ``_build/html``, or ``_build/<profile>/_build/html``); returns that folder."""
+    if profile == DEFAULT_PROFILE:
+        source, output = root, output or root
+    else:
+        output = output or root / "_build" / profile
+        source = profile_book(root, profile, output / "source")
     executable = Path(sys.executable).with_name("jupyter-book")
-    command = [str(executable), "build", str(root), "-W", "-n", "--keep-going"]
+    command = [
+        str(executable),
+        "build",
+        str(source),
+        "--path-output",
+        str(output),
+        "-W",
+        "-n",
+        "--keep-going",
+    ]
     subprocess.run(command, check=True)
+    return output / "_build" / "html"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -110,4 +163,5 @@ def main(argv: list[str] | None = None) -> None:
             print(f"executing {source.relative_to(root)} ({arguments.profile})", flush=True)
             execute_chapter(source, arguments.profile)
     if arguments.action in ("build", "all"):
-        build_book(root)
+        html = build_book(root, arguments.profile)
+        print(f"the {arguments.profile} book is in {html.relative_to(root)}", flush=True)
