@@ -1,4 +1,4 @@
-"""Shared fixtures: an isolated cache folder for every test, and small datasets."""
+"""Shared fixtures: an isolated cache folder for every test, small datasets, and each built book."""
 
 from __future__ import annotations
 
@@ -10,10 +10,12 @@ import pytest
 import torch
 from synthetic import PlantedDataset, SyntheticConfig, planted_dataset
 
+from recsae.book.runner import PROFILES, build_book
 from recsae.data.sources import CACHE_DIR_ENV, DATA_DIR_ENV
 from recsae.data.split import Split, split
 from recsae.training.recommender import RecommenderConfig, TrainedRecommender, train_recommender
 
+BOOK_ROOT = Path(__file__).resolve().parents[1]
 PLANTED_DIM = 8
 """Embedding size of the small recommenders trained on the planted dataset."""
 
@@ -78,3 +80,10 @@ def planted_recommender(
         monitor_users=50,
     )
     return train_recommender(config, planted.interactions, planted_split, progress=False)
+
+
+@pytest.fixture(scope="session", params=PROFILES)
+def built_book(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The HTML of each profile's book, built once per session from the committed notebooks
+    (``-W``: a warning fails the build) for the tests that read it as files and in a browser."""
+    return build_book(BOOK_ROOT, request.param, tmp_path_factory.mktemp(f"book-{request.param}"))

@@ -66,8 +66,6 @@ def execute_chapter(source: Path, profile: str = DEFAULT_PROFILE) -> Path:
     target = executed_notebook(source, book_root(source.parent), profile)
     target.parent.mkdir(parents=True, exist_ok=True)
     notebook = jupytext.read(source)
-    for index, cell in enumerate(notebook.cells):
-        cell.id = f"cell-{index}"  # stable ids: a rerun that changes nothing leaves the file unchanged
     parameters = {} if profile == DEFAULT_PROFILE else {"profile": profile}
     with tempfile.TemporaryDirectory() as scratch:
         unexecuted = Path(scratch) / source.with_suffix(".ipynb").name
@@ -88,9 +86,11 @@ def execute_chapter(source: Path, profile: str = DEFAULT_PROFILE) -> Path:
 
 
 def strip_run_metadata(notebook: nbformat.NotebookNode) -> None:
-    """Drop what changes on every run although the results do not (times, durations)."""
+    """Drop what changes on every run although the results do not (times, durations, the
+    random cell ids), so a rerun that changes nothing leaves the file unchanged."""
     notebook.metadata.pop("papermill", None)
-    for cell in notebook.cells:
+    for index, cell in enumerate(notebook.cells):
+        cell.id = f"cell-{index}"
         cell.metadata.pop("papermill", None)
         cell.metadata.pop("execution", None)
 
