@@ -21,6 +21,7 @@ from recsae.concepts.baselines import (
 )
 from recsae.concepts.neurons import (
     UNLABELLED,
+    concept_profiles,
     decade_profile,
     dominant_decade,
     group_activation,
@@ -455,3 +456,15 @@ def test_a_setting_is_summarised_beside_its_baselines() -> None:
     pca = summarise(neuron_table(pca_codes(vectors), labels))
     assert summary.loc["PCA directions"].to_dict() == pytest.approx(pca, nan_ok=True)
     assert summary["labelled"].dtype == np.int64
+
+
+def test_a_concept_profile_reads_the_concept_neuron_at_every_depth() -> None:
+    # 60 items, the first 30 carry "A"; neuron 1 ranks them first, neuron 0 ranks them last
+    order = np.arange(60, dtype=float)
+    codes = np.stack([order, 60 - order], axis=1)
+    labels = pd.DataFrame({"A": order < 30, "B": order >= 30})
+    profiles = concept_profiles(codes, labels, ["A", "B"])
+    assert profiles.loc["A", "neuron"] == 1 and profiles.loc["B", "neuron"] == 0
+    # top 10 and top 20 all "A"; top 50 holds the 30 "A" items and 20 others
+    assert profiles.loc["A", ["purity@10", "purity@20", "purity@50"]].tolist() == [1.0, 1.0, 0.6]
+    assert profiles.loc["A", "auc"] == pytest.approx(1.0)

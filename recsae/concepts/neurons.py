@@ -327,6 +327,19 @@ def concept_neuron(codes: ArrayLike, labels: pd.DataFrame, label: str) -> pd.Ser
     )
 
 
+def concept_profiles(codes: ArrayLike, labels: pd.DataFrame, concepts: Sequence[str]) -> pd.DataFrame:
+    """Each concept's ``concept_neuron`` with its purity for the concept at every depth of
+    ``PURITY_DEPTHS``, one row per concept: what a sentence about "the Horror neuron" may say."""
+    rows = {}
+    for concept in concepts:
+        reading = concept_neuron(codes, labels, concept)
+        column = _codes(codes)[:, [int(reading["neuron"])]]
+        for k in PURITY_DEPTHS:
+            reading[f"purity@{k}"] = float(purity(column, labels, [concept], k)[0])
+        rows[concept] = reading
+    return pd.DataFrame(rows).T.infer_objects().rename_axis("concept")
+
+
 def history_share(interactions: sp.csr_matrix, labels: pd.DataFrame, label: str) -> NDArray[np.float64]:
     """Share of each user's items (rows of ``interactions``) that carry ``label``: how much a
     user is a fan of it (the official ``generate_users_test_group`` score). 0 for a user with no items."""

@@ -1,1 +1,2 @@
-"""Metrics: ranking accuracy, rank fidelity between two recommendation lists, monosemanticity."""
+"""Metrics: ranking accuracy, rank fidelity between two recommendation lists, monosemanticity,
+and how a code matrix shares its work among latents."""
