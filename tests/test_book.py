@@ -111,3 +111,24 @@ def test_unknown_profile_is_refused_before_running(tmp_path: Path) -> None:
 
     with pytest.raises(ValueError, match="Unknown profile 'fast'; choose one of: full, quick"):
         execute_chapter(CHAPTERS[0], "fast")
+
+
+def test_what_a_chapter_writes_to_its_process_stderr_stays_out_of_its_outputs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from recsae.book.runner import execute_chapter
+
+    monkeypatch.delenv("PYTEST_CURRENT_TEST")  # ipykernel never watches its file descriptors under pytest
+
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: chapters/tiny\n")
+    source = tmp_path / "chapters" / "tiny.md"
+    source.parent.mkdir()
+    source.write_text(
+        "---\njupytext:\n  text_representation:\n    extension: .md\n    format_name: myst\nkernelspec:\n"
+        "  display_name: Python 3\n  language: python\n  name: python3\n---\n\n"
+        '```{code-cell} ipython3\nimport os, sys\nprint("kept")\nos.write(2, b"for the terminal")\n'
+        'print("for the terminal too", file=sys.__stderr__, flush=True)\nimport time; time.sleep(1)\n```\n'
+    )
+    cells = nbformat.read(execute_chapter(source), as_version=4).cells
+    (code,) = [cell for cell in cells if cell.cell_type == "code"]
+    assert [output.get("text") for output in code.outputs] == ["kept\n"]

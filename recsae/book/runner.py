@@ -20,18 +20,30 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import jupytext
 import nbformat
 import papermill
 import yaml
+from jupyter_client.manager import KernelManager
 
 from recsae.book.results import book_root
 from recsae.cache.storage import write_atomically
 
 PROFILES = ("full", "quick")
 DEFAULT_PROFILE = "full"
+KERNEL_ARGUMENTS = ["--IPKernelApp.capture_fd_output=False"]
+"""The kernel leaves its own stdout and stderr alone: what a library writes there (a training
+bar) reaches the terminal that runs the book and never a cell's output."""
+
+
+class LocalKernelManager(KernelManager):
+    """A kernel that talks to the runner over local sockets, not TCP: nothing listens on the
+    network, and the kernel has no reason to warn about unencrypted traffic."""
+
+    transport = "ipc"
 
 
 def chapter_sources(root: Path) -> list[Path]:
@@ -77,7 +89,9 @@ def execute_chapter(source: Path, profile: str = DEFAULT_PROFILE) -> Path:
             parameters=parameters,
             kernel_name="python3",
             cwd=str(target.parent),  # where nbval runs it again
-            progress_bar=False,
+            progress_bar=sys.stderr.isatty(),
+            kernel_manager_class=LocalKernelManager,
+            extra_arguments=KERNEL_ARGUMENTS,
         )
         result = nbformat.read(executed, as_version=4)
     strip_run_metadata(result)
@@ -159,9 +173,17 @@ def main(argv: list[str] | None = None) -> None:
                 parser.error(
                     f"{source} is not a chapter of the book in {root}; name a chapters/NN_name.md file."
                 )
-        for source in chosen or chapter_sources(root):
-            print(f"executing {source.relative_to(root)} ({arguments.profile})", flush=True)
+        sources = chosen or chapter_sources(root)
+        for number, source in enumerate(sources, 1):
+            print(
+                f"[{number}/{len(sources)}] executing {source.relative_to(root)} ({arguments.profile})",
+                flush=True,
+            )
+            started = time.monotonic()
             execute_chapter(source, arguments.profile)
+            print(
+                f"[{number}/{len(sources)}] done in {(time.monotonic() - started) / 60:.1f} min", flush=True
+            )
     if arguments.action in ("build", "all"):
         html = build_book(root, arguments.profile)
         print(f"the {arguments.profile} book is in {html.relative_to(root)}", flush=True)
