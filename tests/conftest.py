@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 import torch
-from synthetic import PlantedDataset, SyntheticConfig, planted_dataset
 
 from recsae.book.runner import PROFILES, build_book
 from recsae.data.sources import CACHE_DIR_ENV, DATA_DIR_ENV
 from recsae.data.split import Split, split
+from recsae.data.synthetic import PlantedDataset, SyntheticConfig, planted_dataset
 from recsae.training.recommender import RecommenderConfig, TrainedRecommender, train_recommender
 
 BOOK_ROOT = Path(__file__).resolve().parents[1]

@@ -24,7 +24,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from synthetic import SyntheticConfig
 
 from recsae.book.results import RESULTS_DIR_ENV, results_path
 from recsae.cache import artifacts, provenance
@@ -34,6 +33,7 @@ from recsae.data import datasets, sources
 from recsae.data.datasets import DataFormatError, load, read_table
 from recsae.data.sources import CACHE_DIR_ENV, DATA_DIR_ENV, DatasetFiles, DataSourceError, cache_dir
 from recsae.data.split import SplitConfig
+from recsae.data.synthetic import SyntheticConfig
 from recsae.presets import paper_mf
 from recsae.sae import SAEConfig
 from recsae.training import recommender, sae_trainer
@@ -832,3 +832,12 @@ def test_unpack_killed_midway_is_cleaned_up(monkeypatch: pytest.MonkeyPatch, iso
     unpacked = sources._download_and_unpack(sources.source_for("ml-100k"))
     assert (unpacked / "u.data").read_bytes() == b"1\t1\t5\t0\n"
     assert not orphan.exists() and other.is_dir()
+
+
+def test_an_atomically_written_file_gets_the_usual_mode_not_a_private_one(tmp_path: Path) -> None:
+    previous = os.umask(0o022)
+    try:
+        write_atomically(tmp_path / "results.json", lambda handle: handle.write(b"{}"))
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "results.json").stat().st_mode & 0o777 == 0o644

@@ -132,3 +132,36 @@ def test_what_a_chapter_writes_to_its_process_stderr_stays_out_of_its_outputs(
     cells = nbformat.read(execute_chapter(source), as_version=4).cells
     (code,) = [cell for cell in cells if cell.cell_type == "code"]
     assert [output.get("text") for output in code.outputs] == ["kept\n"]
+
+
+EXERCISE = re.compile(r"^```\{exercise\}\n:label: ([\w-]+)$", re.M)
+SOLUTION_WITH_CODE = re.compile(
+    r"^````\{solution-start\} ([\w-]+)\n(?::[^\n]*\n)*````\n+```\{code-cell\}", re.M
+)
+
+
+@pytest.mark.parametrize("source", CHAPTERS, ids=lambda path: path.stem)
+def test_every_chapter_ends_with_exercises_whose_solutions_are_code(source: Path) -> None:
+    text = source.read_text()
+    labels = EXERCISE.findall(text)
+    assert 2 <= len(labels) <= 4, f"{source.name} has {len(labels)} exercises; a chapter ends with 2 to 4."
+    assert SOLUTION_WITH_CODE.findall(text) == labels, (
+        f"every exercise of {source.name} needs a solution with code"
+    )
+    assert text.index("## Exercises") > text.rindex("write_results("), (
+        "exercises come after the chapter's results"
+    )
+
+
+@pytest.mark.parametrize("source", CHAPTERS, ids=lambda path: path.stem)
+def test_every_solution_ran_without_error_on_the_quick_profile(source: Path) -> None:
+    cells = nbformat.read(executed_notebook(source, ROOT, "quick"), as_version=4).cells
+    solutions = [
+        cells[index + 1]
+        for index, cell in enumerate(cells[:-1])
+        if cell.cell_type == "markdown" and cell.source.lstrip().startswith("````{solution-start}")
+    ]
+    assert len(solutions) == len(EXERCISE.findall(source.read_text()))
+    for cell in solutions:
+        assert cell.cell_type == "code" and cell.outputs, f"a solution of {source.name} was not executed"
+        assert all(output.output_type != "error" for output in cell.outputs)

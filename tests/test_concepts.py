@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from synthetic import SyntheticConfig, planted_dataset
 
+from recsae.book.planted import planted_run
 from recsae.concepts.baselines import (
     BASELINES,
     compared_codes,
@@ -36,11 +36,9 @@ from recsae.concepts.neurons import (
     top_items,
 )
 from recsae.data.interactions import Interactions
-from recsae.data.split import split
-from recsae.presets import paper_sae
 from recsae.sae import SAEConfig, build_sae
-from recsae.training.recommender import RecommenderConfig, TrainedRecommender, train_recommender
-from recsae.training.sae_trainer import TrainedSAE, train_sae
+from recsae.training.recommender import TrainedRecommender
+from recsae.training.sae_trainer import TrainedSAE
 
 # --- A hand-made catalogue of 20 items ------------------------------------------------------
 # Action: items 0–7 (8 of 20), Horror: 8–11 (4), Comedy: 12–15 (4), Children's: 16, 17 and 0
@@ -366,10 +364,6 @@ def test_an_sae_is_compared_with_the_baselines_of_its_own_embeddings() -> None:
 
 # --- Planted concepts ------------------------------------------------------------------------
 
-GENRES = 10
-"""More planted genres than embedding dimensions (8), as in tests/test_sae_training.py: the
-concepts sit in superposition, so neither a coordinate nor a principal axis isolates each one."""
-
 PLANTED_K = 20
 PLANTED_BOUND = 0.925
 """Measured on this data (purity moves in steps of 1/20): for every planted genre, the purest
@@ -381,24 +375,8 @@ axes (with their negatives) leave two and one genres unnamed."""
 
 @pytest.fixture(scope="module")
 def planted_sae() -> tuple[Interactions, TrainedRecommender, TrainedSAE]:
-    data = planted_dataset(SyntheticConfig(n_genres=GENRES)).interactions
-    held_out = split(data)
-    config = RecommenderConfig(
-        "synthetic",
-        "mf",
-        dim=8,
-        epochs=10,
-        batch_size=64,
-        optimizer="sgd",
-        lr=0.05,
-        l2=0.01,
-        init_std=0.05,
-        offset=1.0,
-        monitor_users=50,
-    )
-    mf = train_recommender(config, data, held_out, progress=False)
-    trained = train_sae(paper_sae(mf.config), mf.model, held_out, progress=False, compiled=False)
-    return data, mf, trained
+    run = planted_run(compiled=False)
+    return run.data, run.recommender, run.sae
 
 
 def genre_purity(table: pd.DataFrame, genres: list[str]) -> np.ndarray:

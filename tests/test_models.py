@@ -74,7 +74,7 @@ def test_unknown_model_and_optimizer_are_refused() -> None:
 
 
 def _tiny():
-    from synthetic import SyntheticConfig, planted_dataset
+    from recsae.data.synthetic import SyntheticConfig, planted_dataset
 
     data = planted_dataset(SyntheticConfig(n_users=60, n_items=40, interactions_per_user=10)).interactions
     return data, split(data)

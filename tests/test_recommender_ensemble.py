@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 import torch
-from synthetic import SyntheticConfig, planted_dataset
 
 from recsae.data.sources import DATA_DIR_ENV
 from recsae.data.split import split
+from recsae.data.synthetic import SyntheticConfig, planted_dataset
 from recsae.presets import paper_mf
 from recsae.training import recommender_ensemble
 from recsae.training.recommender import RecommenderConfig, train_recommender, trained_recommender

@@ -10,11 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from synthetic import PlantedDataset
 from torch import Tensor
 
 from recsae.data.sources import DATA_DIR_ENV
 from recsae.data.split import Split, SplitConfig, forbidden_training_negatives
+from recsae.data.synthetic import PlantedDataset
 from recsae.models import MatrixFactorization, freeze
 from recsae.presets import paper_mf, paper_sae
 from recsae.sae import SAEConfig, advance_activity_clock, build_sae, prediction_loss

@@ -9,13 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from synthetic import SyntheticConfig, planted_dataset
 
 from recsae.book.profiles import ncf
 from recsae.data.interactions import Interactions
 from recsae.data.sampling import pair_keys
 from recsae.data.sources import DATA_DIR_ENV
 from recsae.data.split import Split, forbidden_training_negatives, split
+from recsae.data.synthetic import SyntheticConfig, planted_dataset
 from recsae.presets import paper_mf, paper_sae
 from recsae.sae import build_sae
 from recsae.training import sae_step

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from synthetic import SyntheticConfig, planted_dataset
 
 from recsae.data.sampling import pair_keys, sample_negatives
 from recsae.data.split import SplitConfig, forbidden_training_negatives, split
+from recsae.data.synthetic import SyntheticConfig, planted_dataset
 
 
 def test_held_out_and_train_partition_the_positives(planted) -> None:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-from synthetic import SyntheticConfig, planted_dataset
+
+from recsae.data.synthetic import SyntheticConfig, planted_dataset
 
 
 def test_schema_matches_the_real_datasets(planted) -> None:

@@ -46,10 +46,6 @@ def concept_figures(
         returned = reseed.index[reseed["same_neuron"].astype(bool)]
         values[result_key(prefix, "reseed", "returned")] = len(returned)
         values[result_key(prefix, "reseed", "returned_concepts")] = _listed(list(returned))
-        if len(returned):
-            values[result_key(prefix, "reseed", "partner_purity@10", "min")] = float(
-                reseed.loc[returned, "partner_purity@10"].min()
-            )
     main = short_name(dataset)
     values[result_key(main, "reseed", "concepts")] = len(stability.xs(next(iter(tables)).upper()))
     values[result_key(main, "catalogue", "items")] = len(data.items)

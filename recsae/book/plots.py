@@ -334,6 +334,32 @@ def source_comparison(
     return figure
 
 
+def concept_recovery(recovery: pd.DataFrame, metrics: tuple[str, ...] = ("purity@20", "auc")) -> Figure:
+    """Grouped bars per planted concept: how well each code source's neuron for it reads it.
+
+    ``recovery`` is indexed by (source, concept), as ``recsae.concepts.baselines.concept_recovery``."""
+    sources = list(dict.fromkeys(recovery.index.get_level_values(0)))
+    concepts = list(dict.fromkeys(recovery.index.get_level_values(1)))
+    figure, axes = plt.subplots(len(metrics), 1, figsize=(10, 2.6 * len(metrics)), sharex=True)
+    width = 0.8 / len(sources)
+    for axis, metric in zip(np.atleast_1d(axes), metrics):
+        for index, source in enumerate(sources):
+            axis.bar(
+                np.arange(len(concepts)) + (index - (len(sources) - 1) / 2) * width,
+                recovery.loc[source, metric].reindex(concepts),
+                width,
+                color=f"C{index}",
+                label=source,
+            )
+        axis.set_ylabel(metric)
+        axis.set_ylim(0, 1.05)
+    bottom = np.atleast_1d(axes)[-1]
+    bottom.set_xticks(np.arange(len(concepts)), concepts, rotation=30, ha="right")
+    np.atleast_1d(axes)[0].legend(fontsize="x-small", ncols=len(sources), loc="lower left")
+    figure.tight_layout()
+    return figure
+
+
 def group_heatmap(activation: pd.DataFrame, title: str) -> Figure:
     """Neurons (rows, labelled) × user groups: mean activation relative to all users."""
     figure, axis = plt.subplots(figsize=(2.2 + 1.1 * activation.shape[1], 0.26 * len(activation) + 1.2))

@@ -29,6 +29,8 @@ import papermill
 import yaml
 from jupyter_client.manager import KernelManager
 
+from recsae.book.execution import FOLDER as EXECUTION_RECORDS
+from recsae.book.execution import recorded
 from recsae.book.results import book_root
 from recsae.cache.storage import write_atomically
 
@@ -114,11 +116,13 @@ BOOK_FILES = ("_config.yml", "_toc.yml", "references.bib")
 
 def profile_book(root: Path, profile: str, tree: Path) -> Path:
     """The book of a profile other than the full one, assembled in ``tree``: the book's
-    configuration and prose pages, with that profile's executed chapters."""
+    configuration, prose pages and execution records, with that profile's executed chapters."""
     shutil.rmtree(tree, ignore_errors=True)
     (tree / "chapters").mkdir(parents=True)
     for name in BOOK_FILES:
         shutil.copy2(root / name, tree / name)
+    if (root / EXECUTION_RECORDS).is_dir():
+        shutil.copytree(root / EXECUTION_RECORDS, tree / EXECUTION_RECORDS)
     for page in sorted((root / "chapters").glob("*.md")):
         if not is_notebook_source(page):
             shutil.copy2(page, tree / "chapters" / page.name)
@@ -180,7 +184,8 @@ def main(argv: list[str] | None = None) -> None:
                 flush=True,
             )
             started = time.monotonic()
-            execute_chapter(source, arguments.profile)
+            with recorded(arguments.profile, source.stem, root):
+                execute_chapter(source, arguments.profile)
             print(
                 f"[{number}/{len(sources)}] done in {(time.monotonic() - started) / 60:.1f} min", flush=True
             )

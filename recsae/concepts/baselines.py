@@ -17,7 +17,7 @@ import pandas as pd
 import torch
 from numpy.typing import ArrayLike, NDArray
 
-from recsae.concepts.neurons import neuron_table, summarise
+from recsae.concepts.neurons import concept_profiles, neuron_table, summarise
 from recsae.sae import SAEConfig, SparseAutoencoder, build_sae
 
 if TYPE_CHECKING:
@@ -103,3 +103,27 @@ def baseline_summary(measured: Setting) -> pd.DataFrame:
         {name: summarise(neuron_table(codes, measured.item_labels)) for name, codes in sources.items()}
     ).T
     return table.astype({"neurons": int, "labelled": int, "pure@10": int})
+
+
+def concept_recovery(sources: dict[str, ArrayLike], labels: pd.DataFrame) -> pd.DataFrame:
+    """Every concept of ``labels`` read off every code source (``compared_codes``) by
+    ``concept_profiles``, rows (source, concept): on data whose concepts are known, how well
+    each source recovers each one, the SAE and its baselines read by the same rule."""
+    return pd.concat(
+        {name: concept_profiles(codes, labels, list(labels.columns)) for name, codes in sources.items()},
+        names=["codes", "concept"],
+    )
+
+
+def recovery_summary(recovery: pd.DataFrame, metric: str = "purity@20", bound: float = 0.9) -> pd.DataFrame:
+    """Per code source of a ``concept_recovery`` table: its worst and median ``metric`` over the
+    concepts, and how many concepts reach ``bound`` (a neuron whose top items nearly all carry
+    the concept)."""
+    grouped = recovery[metric].groupby(level=0, sort=False)
+    return pd.DataFrame(
+        {
+            "worst": grouped.min(),
+            "median": grouped.median(),
+            "recovered": grouped.apply(lambda v: int((v >= bound).sum())),
+        }
+    ).rename_axis("codes")

@@ -2,8 +2,9 @@
 
 Items belong to one or two of ``n_genres`` genres; each user likes a few genres; a user
 interacts with an item with a probability that grows with how much the user likes the item's
-genres and with the item's popularity. Because the generating concepts are known, tests can
-check that a model (or, later, an SAE) recovers them — something real data cannot prove.
+genres and with the item's popularity. Because the generating concepts are known, the tests
+and the book's planted-concepts chapter can check that a model or an SAE recovers them,
+something real data cannot prove.
 """
 
 from __future__ import annotations
