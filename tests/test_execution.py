@@ -19,7 +19,7 @@ def test_a_run_records_its_minutes_and_the_models_it_added_to_the_cache(
     (cache / "artifacts" / "old.pt").write_bytes(b"")
     monkeypatch.setenv("RECSAE_CACHE_DIR", str(cache))
     with recorded("quick", "03_sae", tmp_path):
-        for name in ("sae-a.pt", "sae-b.pt"):
+        for name in ("sae-a.pt", "sae-a.pt.lock", "sae-b.pt"):
             (cache / "artifacts" / name).write_bytes(b"")
     with recorded("quick", "04_fidelity", tmp_path):
         pass

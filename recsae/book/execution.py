@@ -56,8 +56,9 @@ def environment() -> dict[str, Any]:
 
 
 def _cached_artifacts() -> set[str]:
+    """The trained models in the cache (not their lock files)."""
     folder = cache_dir() / "artifacts"
-    return {path.name for path in folder.glob("*")} if folder.is_dir() else set()
+    return {path.name for path in folder.glob("*.pt")} if folder.is_dir() else set()
 
 
 @contextmanager
