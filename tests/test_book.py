@@ -148,9 +148,8 @@ def test_every_chapter_ends_with_exercises_whose_solutions_are_code(source: Path
     assert SOLUTION_WITH_CODE.findall(text) == labels, (
         f"every exercise of {source.name} needs a solution with code"
     )
-    assert text.index("## Exercises") > text.rindex("write_results("), (
-        "exercises come after the chapter's results"
-    )
+    if "write_results(" in text:
+        assert text.index("## Exercises") > text.rindex("write_results("), "exercises follow the results"
 
 
 @pytest.mark.parametrize("source", CHAPTERS, ids=lambda path: path.stem)
