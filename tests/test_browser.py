@@ -28,6 +28,10 @@ BROKEN_IMAGES = """() => Array.from(document.images)
     .filter(image => !(image.complete && image.naturalWidth > 0))
     .map(image => image.getAttribute('src'))"""
 
+PAGE_OVERFLOW = """() => document.documentElement.scrollWidth - document.documentElement.clientWidth"""
+"""How far the page is wider than the window: a table or code cell that neither fits nor
+scrolls within its own box pushes the whole page sideways."""
+
 
 class _QuietHandler(SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
@@ -89,6 +93,8 @@ def _page_problems(browser: Browser, origin: str, path: str) -> list[str]:
         problems += [f"leaves math unrendered: {text!r}" for text in page.evaluate(UNRENDERED_MATH)]
     page.wait_for_load_state("networkidle")
     problems += [f"shows a broken image: {src}" for src in page.evaluate(BROKEN_IMAGES)]
+    if (overflow := page.evaluate(PAGE_OVERFLOW)) > 1:
+        problems.append(f"is {overflow} px wider than the window")
     context.close()
     return problems
 
@@ -111,6 +117,7 @@ BROKEN_PAGE = r"""<!DOCTYPE html><html><head>
 </head><body>
 <span class="math">\(x^2\)</span>
 <img src="missing.png"><img src="https://images.example.org/figure.png">
+<table style="width: 4000px"><tr><td>a table too wide for any window</td></tr></table>
 </body></html>"""
 
 
@@ -125,4 +132,5 @@ def test_the_check_finds_every_kind_of_fault(browser: Browser, tmp_path: Path) -
     assert "has math but no MathJax to typeset it" in problems
     assert "leaves math unrendered: '\\\\(x^2\\\\)'" in problems
     assert "shows a broken image: missing.png" in problems
+    assert any(problem.endswith("px wider than the window") for problem in problems)
     assert "answers 404, not 200" in missing
