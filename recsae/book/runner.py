@@ -16,7 +16,6 @@ the code of their sources.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import subprocess
 import sys
@@ -34,7 +33,6 @@ from recsae.book.execution import FOLDER as EXECUTION_RECORDS
 from recsae.book.execution import recorded
 from recsae.book.results import book_root
 from recsae.cache.storage import write_atomically
-from recsae.training.progress import PROGRESS_ENV
 
 PROFILES = ("full", "quick")
 DEFAULT_PROFILE = "full"
@@ -173,7 +171,6 @@ def main(argv: list[str] | None = None) -> None:
     except FileNotFoundError as error:
         parser.error(str(error))
     if arguments.action in ("run", "all"):
-        os.environ[PROGRESS_ENV] = "terminal"  # the kernels draw training bars on this terminal
         chosen = [Path(c).resolve() for c in arguments.chapters]
         for source in chosen:
             if not (source.is_file() and source.is_relative_to(root) and is_notebook_source(source)):

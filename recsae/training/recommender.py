@@ -13,6 +13,7 @@ from typing import Any, Literal
 import numpy as np
 import torch
 import torch.nn.functional as F
+from tqdm import tqdm
 
 from recsae.cache.artifacts import load_or_build, training_inputs
 from recsae.checks import check_int, check_number
@@ -23,7 +24,6 @@ from recsae.data.split import Split, SplitConfig, forbidden_training_negatives, 
 from recsae.metrics.ranking import ranking_metrics
 from recsae.models import MatrixFactorization, NeuralCF, TwoTower, freeze, score_all
 from recsae.training.determinism import deterministic
-from recsae.training.progress import epoch_bar
 
 
 @dataclass(frozen=True)
@@ -108,10 +108,10 @@ def _train(
     forbidden = forbidden_training_negatives(held_out)
     measure = monitor(config, held_out)
     history = []
-    epochs = epoch_bar(
-        config.epochs,
-        f"{config.model} on {config.dataset}",
-        progress,
+    epochs = tqdm(
+        range(config.epochs),
+        desc=f"{config.model} on {config.dataset}",
+        disable=None if progress is None else not progress,
     )
     for epoch in epochs:
         rng = np.random.default_rng([config.seed, epoch])

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 from torch.func import functional_call, grad_and_value, vmap
+from tqdm import tqdm
 
 from recsae.cache.artifacts import load_or_build_many, training_inputs
 from recsae.data.datasets import load
@@ -37,7 +38,6 @@ from recsae.training.compiled_step import (
     compile_step,
 )
 from recsae.training.determinism import deterministic
-from recsae.training.progress import epoch_bar
 from recsae.training.recommender import (
     TRAINING_CODE,
     RecommenderConfig,
@@ -169,10 +169,10 @@ def _train(
     forbidden = forbidden_training_negatives(held_out)
     monitors = [monitor(config, held_out) for config in configs]
     histories: list[list[dict[str, float]]] = [[] for _ in configs]
-    epochs = epoch_bar(
-        first.epochs,
-        f"{len(configs)} × {first.model} on {first.dataset}",
-        progress,
+    epochs = tqdm(
+        range(first.epochs),
+        desc=f"{len(configs)} × {first.model} on {first.dataset}",
+        disable=None if progress is None else not progress,
     )
     for epoch in epochs:
         streams = [

@@ -22,6 +22,7 @@ from typing import Any, Literal
 import numpy as np
 import torch
 from torch import Tensor
+from tqdm import tqdm
 
 from recsae.cache.artifacts import load_or_build, training_inputs
 from recsae.cache.provenance import state_digest
@@ -33,7 +34,6 @@ from recsae.models import TwoTower, freeze
 from recsae.sae import SAEConfig, SparseAutoencoder, build_sae, mean_l0
 from recsae.training.compiled_step import compile_by_default
 from recsae.training.determinism import deterministic
-from recsae.training.progress import epoch_bar
 from recsae.training.recommender import RecommenderConfig, trained_recommender
 from recsae.training.sae_step import AdamTrainer, blocks
 
@@ -186,11 +186,11 @@ def fit_epochs(
         _diagnostics(run.sae_config.seed, model, held_out) for run, model in zip(runs, models, strict=True)
     ]
     histories: list[list[dict[str, float]]] = [[] for _ in runs]
-    epochs = epoch_bar(
-        first.sae_config.epochs,
-        f"{'SAE' if len(runs) == 1 else f'{len(runs)} SAEs'} on {first.recommender.model} / "
+    epochs = tqdm(
+        range(first.sae_config.epochs),
+        desc=f"{'SAE' if len(runs) == 1 else f'{len(runs)} SAEs'} on {first.recommender.model} / "
         f"{first.recommender.dataset}",
-        progress,
+        disable=None if progress is None else not progress,
     )
     for epoch in epochs:
         streams = [
