@@ -105,3 +105,29 @@ def paper_sae(
     family = "lastfm" if recommender_config.dataset == "lastfm" else "ml1m"
     base = PAPER_CONFIGS[f"{family}-{recommender_config.model}"]
     return SAERunConfig(recommender_config, replace(base, input_dim=recommender_config.dim), input_scaling)
+
+
+MOVIELENS_MATRYOSHKA_PREFIXES = (5, 11, 22)
+"""Nested prefixes of the Matryoshka SAE on MovieLens, where the official code trains none: a
+quarter, a half and all of the 22 latents of the paper's MovieLens SAEs, as the Last.FM
+prefixes (20, 40, 80) are of its 80."""
+
+
+def paper_matryoshka(recommender_config: RecommenderConfig) -> SAERunConfig:
+    """The paper's Matryoshka SAE (official ``code/lastFM``) for this MF recommender.
+
+    On Last.FM it is the official one. On MovieLens it keeps the official Last.FM weights with
+    the paper's MovieLens width and epochs (``MOVIELENS_MATRYOSHKA_PREFIXES``), so that the only
+    change from the MovieLens MF SAE is the nesting and its loss.
+    """
+    base = PAPER_CONFIGS["lastfm-matryoshka"]
+    if recommender_config.dataset != "lastfm":
+        movielens = PAPER_CONFIGS["ml1m-mf"]
+        base = replace(
+            base,
+            width=movielens.width,
+            prefixes=MOVIELENS_MATRYOSHKA_PREFIXES,
+            epochs=movielens.epochs,
+            seed=movielens.seed,
+        )
+    return SAERunConfig(recommender_config, replace(base, input_dim=recommender_config.dim))

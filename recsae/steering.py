@@ -302,10 +302,18 @@ def promotion_success(
     return (ranks[out] <= inside).mean().rename("success")
 
 
-def official_promotion_success(ranks: pd.DataFrame) -> pd.Series:
-    """The official ML-1M promotion measure (``code/ML1M``): users outside the 0-based top 20 at
-    level 0 (neuron set to 0), and inside the 0-based top 30 after; needs a level-0 condition."""
-    return promotion_success(ranks, 21, 31, start=level_name(0)).rename("official_success")
+PROMOTION_THRESHOLD = 20
+"""The official ML-1M promotion threshold ``th``: an audience user starts outside the item's top
+th and succeeds inside its top th + 10 (Last.FM: 50 for MF, 200 for NCF)."""
+
+
+def official_promotion_success(ranks: pd.DataFrame, threshold: int = PROMOTION_THRESHOLD) -> pd.Series:
+    """The official promotion measure (``code/ML1M``, ``code/lastFM``): users outside the 0-based
+    top ``threshold`` at level 0 (neuron set to 0), and inside the 0-based top ``threshold`` + 10
+    after; needs a level-0 condition."""
+    return promotion_success(ranks, threshold + 1, threshold + 11, start=level_name(0)).rename(
+        "official_success"
+    )
 
 
 def user_dose_response(
@@ -347,13 +355,15 @@ def promotion_dose_response(
     users: np.ndarray,
     item_vectors: Tensor | None = None,
     mode: str = "set",
+    threshold: int = PROMOTION_THRESHOLD,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """An item-side case study in one call: the ``promotion_table`` of ``promoted_scores`` with
-    the audience's NDCG@10 per condition (what the promotion costs them), and the item's
-    ``item_ranks`` for a closer look."""
+    """An item-side case study in one call: the ``promotion_table`` of ``promoted_scores`` at
+    ``threshold`` with the audience's NDCG@10 per condition (what the promotion costs them), and
+    the item's ``item_ranks`` for a closer look."""
     scores = promoted_scores(setting, item, neurons, levels, users, item_vectors, mode)
     ranks = item_ranks(scores, item, users)
-    return promotion_table(ranks).join(group_ndcg(scores, setting.held_out, users)), ranks
+    table = promotion_table(ranks, threshold)
+    return table.join(group_ndcg(scores, setting.held_out, users)), ranks
 
 
 def control_neuron(
@@ -391,12 +401,13 @@ def control_neuron(
     )
 
 
-def promotion_table(ranks: pd.DataFrame, outside: int = 20, inside: int = 30) -> pd.DataFrame:
-    """Per condition: ``promotion_success``, the official measure where the sweep has level 0
+def promotion_table(ranks: pd.DataFrame, threshold: int = PROMOTION_THRESHOLD) -> pd.DataFrame:
+    """Per condition: ``promotion_success`` from outside the top ``threshold`` to inside the top
+    ``threshold`` + 10, the official measure where the sweep has level 0
     (``official_promotion_success``) and the audience's median rank of the item."""
-    columns = [promotion_success(ranks, outside, inside)]
+    columns = [promotion_success(ranks, threshold, threshold + 10)]
     if level_name(0) in ranks:
-        columns.append(official_promotion_success(ranks))
+        columns.append(official_promotion_success(ranks, threshold))
     return pd.concat([*columns, ranks.median().rename("median_rank")], axis=1).rename_axis("condition")
 
 

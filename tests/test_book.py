@@ -38,6 +38,7 @@ def test_the_toc_has_executable_chapters() -> None:
         "04_fidelity.md",
         "05_concepts.md",
         "06_steering.md",
+        "10_lastfm.md",
         "07_scorecard.md",
         "08_planted.md",
         "09_explorer.md",

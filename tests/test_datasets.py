@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from recsae.data import datasets
@@ -66,9 +67,34 @@ def test_lastfm_filters_and_tags(real_data: Path) -> None:
     assert {"rock", "pop", "electronic", "hip-hop", "metal"} <= tags
     assert not tags & LASTFM_STOP_TAGS
     assert not [t for t in tags if t.endswith("0s") and t[:-2].isdigit()]
-    assert data.item_labels.sum(axis=1).max() <= datasets.LASTFM_TAGS_PER_ARTIST
+    assert not tags & set(datasets.LASTFM_TAG_SPELLINGS)
+    single_tags = data.item_labels.drop(columns=list(datasets.LASTFM_TAG_FAMILIES))
+    assert single_tags.sum(axis=1).max() <= datasets.LASTFM_TAGS_PER_ARTIST
     radiohead = data.items.index[data.items.name == "Radiohead"][0]
     assert data.item_labels.loc[radiohead, "rock"]
+    for family, members in datasets.LASTFM_TAG_FAMILIES.items():
+        narrower = sorted(tags & members - {family})
+        assert data.item_labels.loc[data.item_labels[narrower].any(axis=1), family].all()
+
+
+def test_a_tag_family_is_any_of_its_tags() -> None:
+    multi_hot = pd.DataFrame(
+        {
+            "metal": [True, False, False, False],
+            "death metal": [False, True, False, True],
+            "pop": [False, False, True, True],
+        }
+    )
+    families = {
+        "metal": frozenset({"metal", "death metal", "doom metal"}),
+        "loud": frozenset({"pop", "noise"}),
+    }
+    merged = datasets.with_tag_families(multi_hot, families)
+    # "metal" is replaced by its family; "death metal" stays a concept of its own; absent tags count as no.
+    assert merged["metal"].tolist() == [True, True, False, True]
+    assert merged["death metal"].tolist() == [False, True, False, True]
+    assert merged["loud"].tolist() == [False, False, True, True]
+    assert sorted(merged.columns) == ["death metal", "loud", "metal", "pop"]
 
 
 def _ml1m_without_ratings(data_dir: Path, tmp_path: Path) -> Path:

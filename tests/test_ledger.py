@@ -58,16 +58,13 @@ def test_a_number_outside_every_group_is_an_error() -> None:
         ledger.group_of("ml2m.xyz")
 
 
-def _neuron(n: int, label: str, purities: tuple[float, float, float], decade: str = "1990s") -> dict:
+def _neuron(n: int, label: str, purities: tuple[float, float, float]) -> dict:
     p10, p20, p50 = purities
     return {
         f"ml1m.mf.neuron={n}.label": label,
         f"ml1m.mf.neuron={n}.purity@10": p10,
         f"ml1m.mf.neuron={n}.purity@20": p20,
         f"ml1m.mf.neuron={n}.purity@50": p50,
-        f"ml1m.mf.neuron={n}.decade": decade,
-        f"ml1m.mf.neuron={n}.decade_share": 0.6,
-        f"ml1m.mf.neuron={n}.popularity_rank@50": 1000.0 + n,
     }
 
 
@@ -75,12 +72,22 @@ def test_the_comedy_and_horror_claim_takes_the_weaker_of_the_two_best_neurons() 
     results = {
         **_neuron(0, "Comedy", (1.0, 1.0, 1.0)),
         **_neuron(1, "Comedy", (1.0, 0.9, 0.7)),
-        **_neuron(2, "Horror", (1.0, 0.95, 0.9), decade="1980s"),
-        "ml1m.n_items": 2000,
+        **_neuron(2, "Horror", (1.0, 0.95, 0.9)),
     }
     assert ledger.pure_comedy_and_horror(results) == pytest.approx(0.9)
-    assert ledger.era_neurons(results) == 1.0
-    assert ledger.most_popular_neuron(results) == pytest.approx(1000 / 2000)
+
+
+def test_the_era_and_popularity_claims_read_the_concept_chapters_landmark_neurons() -> None:
+    results = {
+        "ml1m.mf.era.decade": "1980s",
+        "ml1m.mf.era.decade_share": 0.62,
+        "ml1m.n_items": 2000,
+        "ml1m.mf.popular.popularity_rank@50": 150.0,
+    }
+    assert ledger.era_neuron_share(results) == pytest.approx(0.62)
+    assert ledger.era_neuron_share({**results, "ml1m.mf.era.decade": "1990s"}) == 0.0
+    assert ledger.most_popular_neuron(results) == pytest.approx(150 / 2000)
+    assert ledger.era_neuron_share({}) is None and ledger.most_popular_neuron({}) is None
 
 
 def test_the_fidelity_claim_needs_every_seed_at_beta_10_above_every_seed_at_beta_0() -> None:
@@ -110,6 +117,39 @@ def test_a_case_study_counts_when_it_moves_its_target_far_enough_the_intended_wa
     prefix, measure, level, sign = ledger.STEERING_ENDS[0]
     results[f"{prefix}.{level}.{measure}"] = 0.5 - sign * 0.2  # the wrong way
     assert ledger.steering_case_studies_that_move(results) == len(ledger.STEERING_ENDS) - 1
+
+
+def test_the_lastfm_concept_claims_on_hand_built_results() -> None:
+    results = {
+        f"lastfm.{m}.concept.{c}.purity@20": p
+        for (m, c), p in {
+            ("mf", "metal"): 1.0,
+            ("mf", "electronic"): 0.95,
+            ("ncf", "metal"): 0.9,
+            ("ncf", "electronic"): 0.65,
+        }.items()
+    }
+    assert ledger.pure_metal_and_electronic(results) == pytest.approx(0.65)
+    assert ledger.pure_metal_and_electronic({}) is None
+    assert ledger.folk_artists_in_top_50({"lastfm.ncf.concept.folk.count@50": 35.0}) == 35.0
+    folk = next(claim for claim in ledger.QUALITATIVE if claim.claim == "lastfm.folk_neuron")
+    # 38 ± max(0.03, 10 % of 38) = 38 ± 3.8: 35 is within, 34 is not, 45 is better.
+    assert [folk.holds(count) for count in (35.0, 34.0, 45.0)] == [True, False, True]
+    span = {"lastfm.ncf.popularity.head": 1.5, "lastfm.ncf.popularity.tail": 80.0}
+    assert ledger.head_tail_span(span) == pytest.approx(78.5)
+
+
+def test_the_matryoshka_claims_read_the_seed_mean_of_the_breadth_gap() -> None:
+    results = {
+        "lastfm.matryoshka.breadth_gap.mean": 8.0, "lastfm.matryoshka.breadth_gap.std": 1.0,
+        "ml1m.matryoshka.breadth_gap.mean": 2.0, "ml1m.matryoshka.breadth_gap.std": 0.5,
+    }  # fmt: skip
+    table = ledger.ledger(results)
+    assert table.loc["matryoshka_broad_to_niche", "ours"] == 8.0
+    assert table.loc["matryoshka_broad_to_niche", "verdict"] == "reproduced"
+    assert table.loc["matryoshka_movielens", "verdict"] == "reproduced"
+    results["ml1m.matryoshka.breadth_gap.mean"] = 6.0
+    assert ledger.ledger(results).loc["matryoshka_movielens", "verdict"] == "not reproduced"
 
 
 def test_the_committed_scorecard_follows_from_the_committed_results() -> None:

@@ -22,10 +22,19 @@ def test_full_profile_uses_the_paper_settings_except_the_ncf_learning_rate() -> 
 
 def test_quick_profile_is_small() -> None:
     quick = get_profile("quick")
-    assert quick.datasets == ("ml-100k",)
-    assert set(quick.recommenders) == {"ml100k.mf", "ml100k.ncf"}
+    assert quick.datasets == ("ml-100k", "lastfm")
+    assert set(quick.recommenders) == {"ml100k.mf", "ml100k.ncf", "lastfm.mf", "lastfm.ncf"}
     assert quick.sae_run("mf").recommender == quick.recommenders["ml100k.mf"]
     assert quick.sae_run("ncf").sae_config.epochs < paper_sae(paper_ncf("ml-1m")).sae_config.epochs
+    music = quick.sae_run("mf", dataset=quick.music_dataset)
+    assert music.recommender.epochs < paper_mf("lastfm").epochs
+    assert music.sae_config.width == 70
+
+
+def test_music_runs_are_the_papers_lastfm_saes() -> None:
+    full = get_profile("full")
+    assert full.sae_run("mf", dataset=full.music_dataset) == paper_sae(paper_mf("lastfm"))
+    assert full.sae_run("ncf", dataset="lastfm").recommender == full.recommenders["lastfm.ncf"]
 
 
 def test_unknown_profile() -> None:

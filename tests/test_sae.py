@@ -395,6 +395,34 @@ def test_paper_configs_carry_the_official_weights() -> None:
         assert build_sae(config).weight.shape == (config.width, config.input_dim)
 
 
+def test_lastfm_configs_carry_the_official_lastfm_weights() -> None:
+    # PAPER §2.4, the Last.FM rows of the weights table, typed from it.
+    expected = {
+        "lastfm-mf": ("mf", "kl", 100, 70, 8.0, 1.0, 0.003, 0.1, 0.3, 30, 42),
+        "lastfm-ncf": ("ncf", "kl", 100, 70, 2.6, 1.0, 0.7, 0.05, 1.2674255898937214e-5, 30, 42),
+        "lastfm-matryoshka": ("mf", "matryoshka", 100, 80, 8.0, 5.0, 0.003, 0.1, 0.3, 30, 42),
+    }
+    fields = (
+        "form",
+        "sparsity",
+        "input_dim",
+        "width",
+        "alpha",
+        "beta",
+        "lambda_kl",
+        "rho",
+        "lambda_l1",
+        "epochs",
+        "seed",
+    )
+    for name, values in expected.items():
+        assert tuple(getattr(PAPER_CONFIGS[name], field) for field in fields) == values, name
+    assert PAPER_CONFIGS["lastfm-matryoshka"].prefixes == (20, 40, 80)
+    assert PAPER_CONFIGS["lastfm-ncf"].prediction == "pairs"
+    for config in PAPER_CONFIGS.values():
+        assert (config.lr, config.batch_size) == (1e-3, 256)
+
+
 @pytest.mark.parametrize(
     "changes, message",
     [

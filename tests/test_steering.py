@@ -311,6 +311,19 @@ def test_the_official_promotion_measure_starts_at_level_zero_with_zero_based_ran
         official_promotion_success(ranks.drop(columns="level=0"))
 
 
+def test_the_lastfm_promotion_thresholds_by_hand() -> None:
+    # Last.FM MF: th = 50, so out at level 0 is a 1-based rank above 51 and in is at most 61.
+    ranks = pd.DataFrame(
+        {ORIGINAL: [60, 70, 52, 300], "level=0": [51, 70, 52, 300], "level=3": [40, 61, 62, 150]}
+    )
+    official = official_promotion_success(ranks, 50)
+    assert official["level=3"] == pytest.approx(1 / 3)  # of users 2–4, only rank 61 is in
+    table = promotion_table(ranks, 50)
+    # Ours: out means above 50 under the original (all four), in means at most 60 (40 and … none else).
+    assert table.loc["level=3", "success"] == pytest.approx(1 / 4)
+    assert table.loc["level=3", "official_success"] == pytest.approx(1 / 3)
+
+
 def test_label_shares_and_ndcg_by_hand(planted_split: Split) -> None:
     labels = pd.DataFrame({"a": [True, False, True, False], "b": [False, True, True, False]})
     scores = {"x": torch.tensor([[4.0, 3.0, 2.0, 1.0], [1.0, 2.0, 3.0, 4.0]])}

@@ -23,6 +23,7 @@ from recsae.book.results import Value, flat, result_key, scope, slug
 from recsae.concepts.neurons import concept_readings, top_fans
 from recsae.setting import Setting
 from recsae.steering import (
+    PROMOTION_THRESHOLD,
     against_paper,
     control_neuron,
     levels_of,
@@ -79,6 +80,11 @@ class CaseStudy:
     paper_level: float
     reading: Literal["user_neuron", "item_neuron", "control_neuron"] = "user_neuron"
     promoted: str | None = None
+    mode: Literal["set", "range"] = "set"
+    """How a level is read: the neuron's raw value (ML-1M) or a point of the edited vector's own
+    code range (the paper's Last.FM convention, ``recsae.steering.EDITS``)."""
+    threshold: int = PROMOTION_THRESHOLD
+    """A promotion's ``th``: success takes the item from outside the top th into the top th + 10."""
 
     @property
     def key(self) -> str:
@@ -106,10 +112,12 @@ class CaseStudy:
         return self.audience.users(setting, setting.held_out.sae_test_users)
 
     def promoted_item(self, setting: Setting) -> int:
-        titles = setting.data.items["title"].to_numpy()
-        matches = np.flatnonzero(titles == self.promoted)
+        """The promoted film (by title) or artist (by name)."""
+        items = setting.data.items
+        names = items["title" if "title" in items else "name"].to_numpy()
+        matches = np.flatnonzero(names == self.promoted)
         if len(matches) == 0:
-            raise ValueError(f"No film titled {self.promoted!r} in {setting.data.name}.")
+            raise ValueError(f"No item named {self.promoted!r} in {setting.data.name}.")
         return int(matches[0])
 
 
@@ -138,6 +146,87 @@ CASE_STUDIES = (
 """The paper's three ML-1M case studies on both backbones: MF suppresses Horror and NCF Action
 for the genre's 20 heaviest fans, both nudge the users under 18 towards children's films, and
 both promote Alice in Wonderland to the 20 heaviest Romance fans through its Romance neuron."""
+
+
+MUSIC_SUPPRESSION_LEVELS = {"mf": (0, -0.5, -1, -1.5, -2), "ncf": (0, -0.5, -1, -1.5, -2, -2.5, -3)}
+MUSIC_NUDGING_LEVELS = {"mf": (1, 1.5, 2, 2.5, 3), "ncf": NUDGING_LEVELS}
+"""The paper's Last.FM levels, in each edited vector's own code range."""
+
+MUSIC_CASE_STUDIES = (
+    CaseStudy(
+        "promote Bob Marley",
+        "mf",
+        "promote",
+        "pop",
+        Fans("pop", 20),
+        PROMOTION_LEVELS,
+        8,
+        reading="item_neuron",
+        promoted="Bob Marley & The Wailers",
+        threshold=50,
+    ),
+    CaseStudy(
+        "nudge metal fans towards country",
+        "mf",
+        "nudge",
+        "country",
+        Fans("metal", 20),
+        MUSIC_NUDGING_LEVELS["mf"],
+        3,
+        mode="range",
+    ),
+    CaseStudy(
+        "suppress hip-hop",
+        "mf",
+        "suppress",
+        "hip-hop",
+        Fans("hip-hop", 20),
+        MUSIC_SUPPRESSION_LEVELS["mf"],
+        -2,
+        mode="range",
+    ),
+    CaseStudy(
+        "suppress electronic",
+        "ncf",
+        "suppress",
+        "electronic",
+        Fans("electronic", 40),
+        MUSIC_SUPPRESSION_LEVELS["ncf"],
+        -3,
+        mode="range",
+    ),
+    CaseStudy(
+        "nudge folk fans towards rock",
+        "ncf",
+        "nudge",
+        "rock",
+        Fans("folk", 40),
+        MUSIC_NUDGING_LEVELS["ncf"],
+        4,
+        mode="range",
+    ),
+    CaseStudy(
+        "promote The Whitest Boy Alive",
+        "ncf",
+        "promote",
+        "folk",
+        Fans("electronic", 40),
+        tuple(range(5)),
+        4,
+        reading="item_neuron",
+        promoted="The Whitest Boy Alive",
+        mode="range",
+        threshold=200,
+    ),
+)
+"""The paper's six Last.FM case studies (official ``code/lastFM``): MF promotes Bob Marley & The
+Wailers to the 20 heaviest pop fans through its pop neuron (raw levels), nudges metal fans
+towards country and suppresses hip-hop; NCF suppresses electronic music for its 40 heaviest
+fans, nudges folk fans towards rock, and promotes The Whitest Boy Alive to electronic fans
+through its folk neuron. Every edit but the MF promotion is in the vector's own code range."""
+
+MUSIC_READ_CONCEPTS = ("pop", "country", "hip-hop", "electronic", "rock", "folk")
+"""The concepts the Last.FM case studies edit, read on both sides."""
 
 
 @dataclass(frozen=True)
@@ -251,10 +340,17 @@ class CaseRun:
         if case.edit == "promote":
             item = case.promoted_item(setting)
             return promotion_dose_response(
-                setting, item, self.neuron, case.levels, self.audience, self.item_vectors
+                setting,
+                item,
+                self.neuron,
+                case.levels,
+                self.audience,
+                self.item_vectors,
+                case.mode,
+                case.threshold,
             )
         return user_dose_response(
-            setting, self.audience, self.neuron, case.levels, case.concept, self.item_vectors
+            setting, self.audience, self.neuron, case.levels, case.concept, self.item_vectors, case.mode
         )
 
     @property

@@ -127,9 +127,14 @@ ERAS = Where("05_concepts", "Eras and blockbusters")
 CONCEPTS = Where("05_concepts", "The paper's headline: a pure Comedy and a pure Horror neuron")
 DATA = Where("01_data", "From ratings to implicit feedback")
 SAE = Where("03_sae", "How sparse are the codes?")
-_LASTFM = (
-    "The book trains Last.FM's recommenders but not yet its SAEs, so no Last.FM concept, fidelity "
-    "or steering number of ours exists."
+MUSIC = "10_lastfm"
+MUSIC_CONCEPTS = Where(MUSIC, "Tag neurons: metal, electronic and folk")
+MUSIC_POPULARITY = Where(MUSIC, "Head and tail neurons")
+MUSIC_MATRYOSHKA = Where(MUSIC, "Matryoshka: broad first, niche later?")
+MUSIC_STEERING = Where(MUSIC, "Steering on music")
+_HETREC = (
+    "Our Last.FM is HetRec's 1,892 listeners with their own tags, not the paper's Million Song "
+    "Dataset table, so audiences, neurons and unedited shares differ."
 )
 _INDEX = (
     "The number describes one neuron of the official SAE by its index. Neurons have no fixed order, "
@@ -274,7 +279,43 @@ GROUPS: tuple[Group, ...] = (
         "The official audiences' genre shares; the book describes its audiences by size, not by these.",
         PROMOTION,
     ),
-    Group("Last.FM", r"lastfm\.(mf|ncf)\.(promote|nudge|suppress|audience)\.", _none, None, _LASTFM),
+    Group(
+        "Last.FM steering",
+        r"lastfm\.(mf|ncf)\.(suppress|nudge)\..*\.(original|reconstruction)\.share$",
+        _same,
+        None,
+        _HETREC,
+        MUSIC_STEERING,
+    ),
+    Group(
+        "Last.FM steering", r"lastfm\.(mf|ncf)\.suppress\..*level=", _same, "lower", _HETREC, MUSIC_STEERING
+    ),
+    Group("Last.FM steering", r"lastfm\.(mf|ncf)\.nudge\..*level=", _same, "higher", _HETREC, MUSIC_STEERING),
+    Group(
+        "Last.FM steering",
+        r"lastfm\.mf\.promote\.level=\d+\.success$",
+        _replace(".success", ".official_success"),
+        "higher",
+        _HETREC,
+        MUSIC_STEERING,
+    ),
+    Group(
+        "Last.FM steering",
+        r"lastfm\.mf\.promote\.",
+        _none,
+        None,
+        "An official MF promotion whose artist is not preserved, or a stale figure of another audience.",
+        MUSIC_STEERING,
+        comparable=False,
+    ),
+    Group(
+        "Last.FM steering",
+        r"lastfm\.ncf\.audience\.",
+        _none,
+        None,
+        "The official audiences' tag shares; the book describes its audiences by size, not by these.",
+        MUSIC_STEERING,
+    ),
 )
 """Every paper number belongs to the first group whose pattern matches it."""
 
@@ -300,31 +341,32 @@ def pure_comedy_and_horror(results: Results) -> float | None:
     return float(min(weakest[table["label"] == genre].max() for genre in ("Comedy", "Horror")))
 
 
-def era_neurons(results: Results) -> float | None:
-    """MF neurons whose top 50 are at least half one decade other than the catalogue's commonest (1990s)."""
-    table = _neurons(results, "ml1m.mf")
-    if "decade" not in table:
+def era_neuron_share(results: Results) -> float | None:
+    """The share of its decade among the top 50 of the MF neuron most concentrated in one decade
+    other than the catalogue's commonest (the concept chapter's first era neuron), 0 when that
+    decade is the 1990s."""
+    decade, share = results.get("ml1m.mf.era.decade"), results.get("ml1m.mf.era.decade_share")
+    if not isinstance(decade, str) or not isinstance(share, int | float):
         return None
-    return float(((table["decade"] != "1990s") & (table["decade_share"] >= 0.5)).sum())
+    return 0.0 if decade == "1990s" else float(share)
 
 
 def most_popular_neuron(results: Results) -> float | None:
-    """The lowest mean popularity rank of an MF neuron's top 50, as a fraction of the catalogue."""
-    table = _neurons(results, "ml1m.mf")
-    if "popularity_rank@50" not in table or "ml1m.n_items" not in results:
+    """The lowest mean popularity rank of an MF neuron's top 50 (the concept chapter's most
+    popular neuron), as a fraction of the catalogue."""
+    rank, items = results.get("ml1m.mf.popular.popularity_rank@50"), results.get("ml1m.n_items")
+    if not isinstance(rank, int | float) or not isinstance(items, int | float):
         return None
-    return float(table["popularity_rank@50"].min() / float(results["ml1m.n_items"]))
+    return float(rank / items)
 
 
 def concept_neurons_over_baselines(results: Results) -> float | None:
-    """Pure neurons (purity@10 ≥ 0.9) of the SAE minus those of its best baseline, the smaller
-    of MF's and NCF's (seed means)."""
+    """Pure neurons (purity@10 ≥ 0.9) of the SAE minus those of its best baseline, the smallest
+    over MF and NCF on ML-1M and Last.FM (seed means)."""
     gaps = []
-    for model in ("mf", "ncf"):
-        sae = ours_mean(results, f"ml1m.{model}.sae.pure@10")
-        baselines = [
-            ours_mean(results, f"ml1m.{model}.{b}.pure@10") for b in ("embedding", "pca", "random_sae")
-        ]
+    for scope in ("ml1m.mf", "ml1m.ncf", "lastfm.mf", "lastfm.ncf"):
+        sae = ours_mean(results, f"{scope}.sae.pure@10")
+        baselines = [ours_mean(results, f"{scope}.{b}.pure@10") for b in ("embedding", "pca", "random_sae")]
         if sae is None or None in baselines:
             return None
         gaps.append(sae[0] - max(b[0] for b in baselines if b is not None))
@@ -366,15 +408,21 @@ STEERING_ENDS = (
     ("ml1m.ncf.nudge.childrens", "share", "level=4", 1),
     ("ml1m.mf.promote", "official_success", "level=5", 1),
     ("ml1m.ncf.promote", "official_success", "level=5", 1),
+    ("lastfm.mf.promote", "official_success", "level=8", 1),
+    ("lastfm.mf.nudge.country", "share", "level=3", 1),
+    ("lastfm.mf.suppress.hiphop", "share", "level=-2", -1),
+    ("lastfm.ncf.suppress.electronic", "share", "level=-3", -1),
+    ("lastfm.ncf.nudge.rock", "share", "level=4", 1),
+    ("lastfm.ncf.promote", "official_success", "level=4", 1),
 )
-"""The ML-1M case studies at the paper's last level: prefix, measure, level, intended sign."""
+"""The case studies of both datasets at the paper's last level: prefix, measure, level, intended sign."""
 STEERING_MOVE = 0.1
 """The change of the target measure, against the unedited reconstruction, that counts as moving it."""
 
 
 def steering_case_studies_that_move(results: Results) -> float | None:
-    """How many ML-1M case studies move their target by ``STEERING_MOVE`` or more at the
-    paper's last level."""
+    """How many case studies move their target by ``STEERING_MOVE`` or more at the paper's last
+    level."""
     moved = 0
     for prefix, measure, level, sign in STEERING_ENDS:
         end, start = (
@@ -391,15 +439,63 @@ def _unmeasured(results: Results) -> None:
     return None
 
 
+PURE = 0.9
+"""The purity that counts as "close to 100 %" for a qualitative claim."""
+
+
+def pure_metal_and_electronic(results: Results) -> float | None:
+    """The lowest purity@20 (the official code's depth) of the best metal and the best electronic
+    neuron, over the MF and NCF SAEs on Last.FM."""
+    keys = [f"lastfm.{m}.concept.{c}.purity@20" for m in ("mf", "ncf") for c in ("metal", "electronic")]
+    values = [results.get(key) for key in keys]
+    if not all(isinstance(value, int | float) for value in values):
+        return None
+    return float(min(values))  # type: ignore[type-var]
+
+
+def folk_artists_in_top_50(results: Results) -> float | None:
+    """How many of the top 50 artists of the NCF SAE's best folk neuron carry the folk tag."""
+    value = results.get("lastfm.ncf.concept.folk.count@50")
+    return float(value) if isinstance(value, int | float) else None
+
+
+HEAD_TAIL_SPAN = 50.0
+"""Percentile points between the most head and the most tail neuron that count as both kinds
+existing (the official NCF SAE's span: 0.46 % to 77.14 %)."""
+
+
+def head_tail_span(results: Results) -> float | None:
+    """Percentile points between the NCF neuron with the most popular top 50 and the one with the
+    least popular."""
+    head, tail = results.get("lastfm.ncf.popularity.head"), results.get("lastfm.ncf.popularity.tail")
+    if not isinstance(head, int | float) or not isinstance(tail, int | float):
+        return None
+    return float(tail - head)
+
+
+def _breadth_gap(dataset: str) -> Callable[[Results], float | None]:
+    def measure(results: Results) -> float | None:
+        found = ours_mean(results, f"{dataset}.matryoshka.breadth_gap")
+        return None if found is None else found[0]
+
+    return measure
+
+
+BREADTH_GAP = 5.0
+"""Percentile points by which the last prefix's neurons must be more niche than the first's for
+the Matryoshka ordering to count as present."""
+
+
 QUALITATIVE: tuple[Qualitative, ...] = (
     Qualitative(
         "concepts",
         "Claims",
-        "pure neurons (purity@10 ≥ 0.9) of the SAE minus its best baseline's, the lower of MF and NCF",
+        "pure neurons (purity@10 ≥ 0.9) of the SAE minus its best baseline's, the lowest over MF and NCF, "
+        "ML-1M and Last.FM",
         concept_neurons_over_baselines,
         lambda gap: gap > 0,
         "On average over the seeds neither SAE has more pure neurons than its best baseline: the MF "
-        "SAE ties the embedding dimensions, the NCF SAE every baseline. Last.FM is not yet run.",
+        "SAE ties the embedding dimensions, the NCF SAE every baseline.",
         Where("05_concepts", "Against the baselines"),
     ),
     Qualitative(
@@ -414,9 +510,10 @@ QUALITATIVE: tuple[Qualitative, ...] = (
     Qualitative(
         "ml1m.temporal_neurons",
         "Claims",
-        "MF neurons whose top 50 are at least half from one decade other than the 1990s",
-        era_neurons,
-        lambda count: count >= 1,
+        "the share of its decade in the top 50 of the MF neuron most concentrated in a decade other "
+        "than the 1990s (≥ 0.5 holds)",
+        era_neuron_share,
+        lambda share: share >= 0.5,
         "No MF neuron of ours is dominated by an era other than the catalogue's commonest.",
         ERAS,
     ),
@@ -429,9 +526,36 @@ QUALITATIVE: tuple[Qualitative, ...] = (
         "No MF neuron of ours has top items among the most popular tenth of the catalogue.",
         ERAS,
     ),
-    Qualitative("lastfm.pure_metal_electronic", "Claims", "", _unmeasured, bool, _LASTFM),
-    Qualitative("lastfm.folk_neuron", "Claims", "", _unmeasured, bool, _LASTFM),
-    Qualitative("lastfm.head_tail_neurons", "Claims", "", _unmeasured, bool, _LASTFM),
+    Qualitative(
+        "lastfm.pure_metal_electronic",
+        "Claims",
+        f"the lowest purity@20 of the best metal and electronic neurons, MF and NCF (≥ {PURE} holds)",
+        pure_metal_and_electronic,
+        lambda purity: purity >= PURE,
+        "Some best metal or electronic neuron of ours has more than two of its top 20 artists outside "
+        "its tag family.",
+        MUSIC_CONCEPTS,
+    ),
+    Qualitative(
+        "lastfm.folk_neuron",
+        "Claims",
+        "folk artists among the top 50 of the NCF SAE's best folk neuron (within the ledger's "
+        "tolerance of 38 holds)",
+        folk_artists_in_top_50,
+        lambda count: verdict(38, count, 0.0, "higher") != "not reproduced",
+        "Our NCF SAE's best folk neuron has fewer folk artists among its top 50 than the paper's.",
+        MUSIC_CONCEPTS,
+    ),
+    Qualitative(
+        "lastfm.head_tail_neurons",
+        "Claims",
+        "percentile points between the NCF neurons with the most and least popular top 50 "
+        f"(≥ {HEAD_TAIL_SPAN:g} holds)",
+        head_tail_span,
+        lambda span: span >= HEAD_TAIL_SPAN,
+        "Our NCF neurons' top artists do not span head and tail as widely as the paper's.",
+        MUSIC_POPULARITY,
+    ),
     Qualitative(
         "lpred_improves_fidelity",
         "Claims",
@@ -461,23 +585,35 @@ QUALITATIVE: tuple[Qualitative, ...] = (
         Where("04_fidelity", "Fidelity against sparsity"),
         comparable=False,
     ),
-    Qualitative("matryoshka_broad_to_niche", "Claims", "", _unmeasured, bool, _LASTFM),
+    Qualitative(
+        "matryoshka_broad_to_niche",
+        "Claims",
+        "median popularity percentile of the last prefix's Last.FM neurons minus the first's "
+        f"(≥ {BREADTH_GAP:g} holds; seed mean)",
+        _breadth_gap("lastfm"),
+        lambda gap: gap >= BREADTH_GAP,
+        "The later latents of our Last.FM Matryoshka SAE are not more niche than its first ones.",
+        MUSIC_MATRYOSHKA,
+    ),
     Qualitative(
         "matryoshka_movielens",
         "Claims",
-        "",
-        _unmeasured,
-        bool,
-        "The book does not yet train a Matryoshka SAE on MovieLens-1M.",
+        f"the same gap on ML-1M (below {BREADTH_GAP:g} holds; seed mean)",
+        _breadth_gap("ml1m"),
+        lambda gap: gap < BREADTH_GAP,
+        "On ML-1M our Matryoshka SAE orders its latents from broad to niche as well.",
+        MUSIC_MATRYOSHKA,
     ),
     Qualitative(
         "steering_without_retraining",
         "Claims",
-        f"ML-1M case studies (of {len(STEERING_ENDS)}) that move their target by at least "
-        f"{STEERING_MOVE} at the paper's last level",
+        f"case studies on ML-1M and Last.FM (of {len(STEERING_ENDS)}) that move their target by at "
+        f"least {STEERING_MOVE} at the paper's last level",
         steering_case_studies_that_move,
         lambda count: count == len(STEERING_ENDS),
-        "The NCF promotion barely moves at the paper's last level and needs larger levels to work.",
+        "The ML-1M NCF promotion barely moves at the paper's last level and needs larger levels to "
+        "work; on Last.FM neither promotion reaches its audience and the MF nudge towards country "
+        "wrecks the lists without filling them with country.",
         STEERING,
     ),
 )

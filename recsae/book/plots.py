@@ -270,10 +270,9 @@ def neuron_gallery(
             f"#{neuron} {row['label']} · p@10 {row['purity@10']:.1f} · p@50 {row['purity@50']:.2f}",
             fontsize="small",
         )
+        era = f"{row['decade_share']:.0%} {row['decade']}, " if "decade" in row else ""
         axis.set_xlabel(
-            f"top {depth}: {row['decade_share']:.0%} {row['decade']}, "
-            f"mean popularity rank {row['popularity_rank@50']:.0f}",
-            fontsize="x-small",
+            f"top {depth}: {era}mean popularity rank {row['popularity_rank@50']:.0f}", fontsize="x-small"
         )
     for axis in axes.flat[len(neurons) :]:
         axis.set_visible(False)
@@ -538,5 +537,44 @@ def verdict_bars(ledger: pd.DataFrame) -> Figure:
     axis.set_xlim(0, 1)
     axis.set_xlabel("share of the section's numbers and claims")
     axis.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=3, frameon=False)
+    figure.tight_layout()
+    return figure
+
+
+def popularity_spectrum(ours: Mapping[str, ArrayLike], paper: Mapping[str, ArrayLike]) -> Figure:
+    """Every neuron's mean popularity percentile of its top 50 items, neurons sorted from head to
+    tail and spread over the same axis whatever their number, ours solid and the paper's dashed:
+    neurons have no fixed order, so spectra are compared, not neurons."""
+    figure, axis = plt.subplots(figsize=(6.4, 3.6))
+    for index, (name, values) in enumerate({**ours, **paper}.items()):
+        ordered = np.sort(np.asarray(values, dtype=np.float64))
+        position = (np.arange(len(ordered)) + 0.5) / len(ordered)
+        style = "--" if name in paper else "-"
+        axis.plot(position, ordered, style, marker=".", color=f"C{index}", label=name)
+    axis.set(
+        xlabel="neurons, from the most popular top 50 to the least",
+        ylabel="mean popularity percentile of the top 50",
+        ylim=(0, 100),
+    )
+    axis.xaxis.set_major_formatter(plt.matplotlib.ticker.PercentFormatter(1.0))
+    axis.legend(fontsize="small")
+    figure.tight_layout()
+    return figure
+
+
+def prefix_popularity(
+    percentiles: Mapping[str, ArrayLike], prefixes: Mapping[str, tuple[int, ...]]
+) -> Figure:
+    """One panel per Matryoshka SAE: each latent's mean popularity percentile of its top 50
+    against its position, the prefixes' boundaries as vertical lines and each prefix's median as
+    a horizontal segment. A broad-to-niche order rises from left to right."""
+    figure, axes = plt.subplots(1, len(percentiles), figsize=(5.2 * len(percentiles), 3.4), squeeze=False)
+    for axis, (name, values) in zip(axes[0], percentiles.items()):
+        values = np.asarray(values, dtype=np.float64)
+        axis.scatter(np.arange(1, len(values) + 1), values, s=10, color="C0")
+        for start, stop in zip((0, *prefixes[name][:-1]), prefixes[name]):
+            axis.hlines(np.nanmedian(values[start:stop]), start + 0.5, stop + 0.5, color="C3", linewidth=2)
+            axis.axvline(stop + 0.5, color="grey", linewidth=0.8, linestyle=":")
+        axis.set(title=name, xlabel="latent", ylabel="popularity percentile of the top 50", ylim=(0, 100))
     figure.tight_layout()
     return figure

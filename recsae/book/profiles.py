@@ -2,7 +2,8 @@
 
 * ``full``: the paper's settings on the real data (MovieLens-1M and Last.FM), the profile the
   committed book was executed with.
-* ``quick``: MovieLens-100K and fewer epochs, for a laptop session or a class (minutes).
+* ``quick``: MovieLens-100K in place of MovieLens-1M, Last.FM, and fewer epochs, for a laptop
+  session or a class (minutes).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from recsae.book.results import short_name
-from recsae.presets import paper_mf, paper_ncf, paper_sae
+from recsae.presets import paper_matryoshka, paper_mf, paper_ncf, paper_sae
 from recsae.training.recommender import RecommenderConfig
 from recsae.training.sae_trainer import SAERunConfig
 
@@ -48,17 +49,41 @@ class Profile:
         """The main dataset as the first part of result keys and of ``recommenders``' keys."""
         return short_name(self.main_dataset)
 
-    def sae_run(self, model: str, input_scaling: Literal["raw", "batch-minmax"] = "raw") -> SAERunConfig:
-        """The paper's SAE (``paper_sae``) for ``model`` ("mf" or "ncf") on the main dataset."""
-        run = paper_sae(self.recommenders[f"{self.scope_name}.{model}"], input_scaling)
+    @property
+    def music_dataset(self) -> str:
+        """The dataset of the music chapter: the paper's second half, on Last.FM."""
+        return MUSIC_DATASET
+
+    def sae_run(
+        self, model: str, input_scaling: Literal["raw", "batch-minmax"] = "raw", dataset: str | None = None
+    ) -> SAERunConfig:
+        """The paper's SAE (``paper_sae``) for ``model`` ("mf" or "ncf") on ``dataset`` (by
+        default the main one)."""
+        return self._with_epochs(paper_sae(self.recommender(model, dataset), input_scaling))
+
+    def matryoshka_run(self, dataset: str | None = None) -> SAERunConfig:
+        """The paper's Matryoshka SAE (``paper_matryoshka``) on the MF of ``dataset``."""
+        return self._with_epochs(paper_matryoshka(self.recommender("mf", dataset)))
+
+    def recommender(self, model: str, dataset: str | None = None) -> RecommenderConfig:
+        """The recommender ``model`` of ``dataset`` (by default the main one)."""
+        return self.recommenders[f"{short_name(dataset or self.main_dataset)}.{model}"]
+
+    def _with_epochs(self, run: SAERunConfig) -> SAERunConfig:
         if self.sae_epochs is None:
             return run
         return replace(run, sae_config=replace(run.sae_config, epochs=self.sae_epochs))
 
 
+MUSIC_DATASET = "lastfm"
+
+QUICK_LASTFM_EPOCHS = 5
+"""Recommender epochs on Last.FM in the quick profile (30 in the paper's setting)."""
+
+
 def get_profile(name: str) -> Profile:
     if name == "full":
-        datasets = ("ml-1m", "lastfm")
+        datasets = ("ml-1m", MUSIC_DATASET)
         configs = {f"{short_name(d)}.{c.model}": c for d in datasets for c in (paper_mf(d), ncf(d))}
         return Profile(name, datasets, configs)
     if name == "quick":
@@ -66,6 +91,10 @@ def get_profile(name: str) -> Profile:
         configs = {
             "ml100k.mf": paper_mf(dataset),
             "ml100k.ncf": replace(ncf(dataset), epochs=10),
+            **{
+                f"lastfm.{c.model}": replace(c, epochs=QUICK_LASTFM_EPOCHS)
+                for c in (paper_mf(MUSIC_DATASET), ncf(MUSIC_DATASET))
+            },
         }
-        return Profile(name, (dataset,), configs, sae_epochs=2, seeds=(0, 1))
+        return Profile(name, (dataset, MUSIC_DATASET), configs, sae_epochs=2, seeds=(0, 1))
     raise ValueError(f"Unknown profile {name!r}; choose 'full' or 'quick'.")

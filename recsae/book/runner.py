@@ -165,7 +165,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("action", choices=("run", "build", "all"))
     parser.add_argument("--profile", choices=PROFILES, default=DEFAULT_PROFILE)
     parser.add_argument("chapters", nargs="*", help="chapter sources to run (default: all in the TOC)")
-    arguments = parser.parse_args(argv)
+    arguments = parser.parse_intermixed_args(argv)
     try:
         root = book_root()
     except FileNotFoundError as error:

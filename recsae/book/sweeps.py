@@ -66,19 +66,30 @@ def sparsity_sweep(run: SAERunConfig, kl_weights: Iterable[float]) -> dict[tuple
 
 
 BETA_SWEEPS = {"MF": ("mf", "raw"), "MF, official protocol": ("mf", "batch-minmax"), "NCF": ("ncf", "raw")}
-"""The chapter's three β sweeps: (backbone, input scaling) by name."""
+"""The fidelity chapter's three β sweeps: (backbone, input scaling) by name."""
+
+MUSIC_BETA_SWEEPS = {"MF": ("mf", "raw"), "NCF": ("ncf", "raw")}
+"""The music chapter's β sweeps on Last.FM: both backbones, raw inputs as the book's own SAEs."""
 
 
-def beta_sweeps(profile: Profile, seed: int = 0) -> dict[str, dict[float, SAERunConfig]]:
-    """The runs of the three β sweeps (``BETA_SWEEPS``) with seed ``seed``, by sweep name and β."""
+def _sweeps_of(profile: Profile, dataset: str | None) -> dict[str, tuple[str, str]]:
+    return BETA_SWEEPS if dataset in (None, profile.main_dataset) else MUSIC_BETA_SWEEPS
+
+
+def beta_sweeps(
+    profile: Profile, seed: int = 0, dataset: str | None = None
+) -> dict[str, dict[float, SAERunConfig]]:
+    """The runs of the β sweeps of ``dataset`` (by default the main one: ``BETA_SWEEPS``; else
+    ``MUSIC_BETA_SWEEPS``) with seed ``seed``, by sweep name and β."""
     return {
-        name: beta_sweep(reseeded(profile.sae_run(model, scaling), seed))
-        for name, (model, scaling) in BETA_SWEEPS.items()
+        name: beta_sweep(reseeded(profile.sae_run(model, scaling, dataset), seed))
+        for name, (model, scaling) in _sweeps_of(profile, dataset).items()
     }
 
 
-def trained_sweeps(profile: Profile) -> None:
-    """Train every SAE of the β sweeps (all seeds) and of the KL trade-off, or find them cached.
+def trained_sweeps(profile: Profile, dataset: str | None = None) -> None:
+    """Train every SAE of the β sweeps of ``dataset`` (all seeds) and, on the main dataset, of
+    the KL trade-off, or find them cached.
 
     The book's own SAEs (``Profile.sae_run`` at seed 0, the ones later chapters read) and
     the recommenders of seed 0 train alone; every other SAE trains in an ensemble with the rest
@@ -87,16 +98,18 @@ def trained_sweeps(profile: Profile) -> None:
     the same whichever chapter asks first, so each model is always trained the same way.
     """
     for model in RESEEDED_RECOMMENDERS:
-        trained_seeds(profile.recommenders[f"{profile.scope_name}.{model}"], profile.seeds)
-    for model, scaling in BETA_SWEEPS.values():
-        trained_sae(profile.sae_run(model, scaling))
-    sweeps: dict[str, list[SAERunConfig]] = {name: [] for name in BETA_SWEEPS}
+        trained_seeds(profile.recommender(model, dataset), profile.seeds)
+    named = _sweeps_of(profile, dataset)
+    for model, scaling in named.values():
+        trained_sae(profile.sae_run(model, scaling, dataset))
+    sweeps: dict[str, list[SAERunConfig]] = {name: [] for name in named}
     for seed in profile.seeds:
-        for name, sweep in beta_sweeps(profile, seed).items():
+        for name, sweep in beta_sweeps(profile, seed, dataset).items():
             sweeps[name].extend(sweep.values())
-    for name, model in (("MF", "mf"), ("NCF", "ncf")):
-        trade_off = sparsity_sweep(profile.sae_run(model), KL_WEIGHTS[model])
-        sweeps[name].extend(run for (scheme, _), run in trade_off.items() if scheme == "kl")
+    if named is BETA_SWEEPS:
+        for name, model in (("MF", "mf"), ("NCF", "ncf")):
+            trade_off = sparsity_sweep(profile.sae_run(model), KL_WEIGHTS[model])
+            sweeps[name].extend(run for (scheme, _), run in trade_off.items() if scheme == "kl")
     for runs in sweeps.values():  # one ensemble per sweep, each stored as soon as it is trained
         trained_saes(list(dict.fromkeys(runs)))
 

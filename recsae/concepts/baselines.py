@@ -24,6 +24,14 @@ if TYPE_CHECKING:
     from recsae.setting import Setting
 
 BASELINES = ("embedding dimensions", "PCA directions", "random SAE")
+
+SOURCE_KEYS = {
+    "SAE": "sae",
+    "embedding dimensions": "embedding",
+    "PCA directions": "pca",
+    "random SAE": "random_sae",
+}
+"""Each code source as a part of result keys (``ml1m.mf.pca.median_auc``)."""
 """The code matrices an SAE is compared with, by the names ``compared_codes`` gives them."""
 
 

@@ -18,7 +18,7 @@ import gzip
 import io
 import re
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -92,8 +92,52 @@ LASTFM_STOP_TAGS = frozenset(
         "best",
         "sexy",
         "good",
+        "<3",
+        "4m4zinq",  # one listener's private tag
+        "cover",
+        "covers",
+        # ... and moods and song forms, which cut across genres.
+        "mellow",
+        "epic",
+        "ballad",
+        "catchy",
     }
 )
+LASTFM_TAG_SPELLINGS = {
+    "hip hop": "hip-hop",
+    "brasil": "brazilian",
+    "brazil": "brazilian",
+    "female vocalist": "female vocalists",
+    "synth pop": "synthpop",
+}
+"""Spellings of one tag merged before anything is counted (HetRec's listeners typed tags
+freely); a spelling of a stop-listed tag is then dropped with it (``synth pop``)."""
+LASTFM_TAG_FAMILIES = {
+    "metal": frozenset(
+        {
+            "metal",
+            "heavy metal",
+            "death metal",
+            "melodic death metal",
+            "thrash metal",
+            "black metal",
+            "power metal",
+            "progressive metal",
+            "symphonic metal",
+            "gothic metal",
+            "doom metal",
+            "nu metal",
+            "alternative metal",
+        }
+    ),
+    "electronic": frozenset(
+        {"electronic", "electronica", "idm", "ebm", "techno", "trance", "downtempo", "electropop"}
+    ),
+    "hip-hop": frozenset({"hip-hop", "rap"}),
+}
+"""Multi-tag concepts (the official Last.FM code reads its metal neuron against a set of metal
+tags): an artist carries the family's name when it carries any of its tags among its top tags.
+The narrower tags stay concepts of their own."""
 _DECADE_TAG = re.compile(r"^(19|20)?\d0s$")
 
 
@@ -463,17 +507,26 @@ def _artist_tags(tagged: pd.DataFrame, tags: pd.DataFrame, artists: np.ndarray) 
     in the per-artist count are broken by tag name so the result is deterministic. Only tags
     that are a top tag of at least ``LASTFM_MIN_ARTISTS_PER_TAG`` artists become columns.
     """
-    names = tags.set_index("tag").value.str.strip().str.lower()
+    names = tags.set_index("tag").value.str.strip().str.lower().replace(LASTFM_TAG_SPELLINGS)
     named = tagged.assign(name=tagged.tag.map(names))
     named = named[named.item.isin(artists) & named.name.notna()]
     descriptive = ~named.name.isin(LASTFM_STOP_TAGS) & ~named.name.str.match(_DECADE_TAG)
     counts = named[descriptive].groupby(["item", "name"]).size().rename("count").reset_index()
     counts = counts.sort_values(["item", "count", "name"], ascending=[True, False, True])
     top = counts.groupby("item").head(LASTFM_TAGS_PER_ARTIST)
-    frequent = top.name.value_counts()
-    top = top[top.name.isin(frequent[frequent >= LASTFM_MIN_ARTISTS_PER_TAG].index)]
-    multi_hot = pd.crosstab(top.item, top.name).astype(bool)
-    return multi_hot.reindex(columns=sorted(multi_hot.columns))
+    multi_hot = with_tag_families(pd.crosstab(top.item, top.name).astype(bool), LASTFM_TAG_FAMILIES)
+    frequent = multi_hot.columns[multi_hot.sum() >= LASTFM_MIN_ARTISTS_PER_TAG]
+    return multi_hot[sorted(frequent)]
+
+
+def with_tag_families(multi_hot: pd.DataFrame, families: Mapping[str, frozenset[str]]) -> pd.DataFrame:
+    """``multi_hot`` (items × tags) with one column per family: true where an item carries any
+    of the family's tags. A family named after one of its tags replaces that tag's column."""
+    merged = {
+        name: multi_hot.reindex(columns=sorted(tags), fill_value=False).any(axis=1)
+        for name, tags in families.items()
+    }
+    return multi_hot.drop(columns=list(merged), errors="ignore").join(pd.DataFrame(merged))
 
 
 PARSERS: dict[str, Callable[[DatasetFiles], Interactions]] = {
