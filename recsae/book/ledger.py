@@ -448,9 +448,8 @@ def pure_metal_and_electronic(results: Results) -> float | None:
     neuron, over the MF and NCF SAEs on Last.FM."""
     keys = [f"lastfm.{m}.concept.{c}.purity@20" for m in ("mf", "ncf") for c in ("metal", "electronic")]
     values = [results.get(key) for key in keys]
-    if not all(isinstance(value, int | float) for value in values):
-        return None
-    return float(min(values))  # type: ignore[type-var]
+    numbers = [float(value) for value in values if isinstance(value, int | float)]
+    return min(numbers) if len(numbers) == len(keys) else None
 
 
 def folk_artists_in_top_50(results: Results) -> float | None:

@@ -56,9 +56,7 @@ def tag_concepts(measured: Setting) -> pd.DataFrame:
 def popularity_extremes(measured: Setting) -> pd.Series:
     """The live neurons whose top 50 artists are the most and the least popular on average
     (``popularity_percentile``: 0 = the head of the catalogue), and their percentiles."""
-    codes = measured.codes["item"]
-    percentile = pd.Series(popularity_percentile(codes, measured.data.items["popularity_rank"]))
-    percentile = percentile[~silent_neurons(codes)]
+    percentile = pd.Series(neuron_percentiles(measured))[~silent_neurons(measured.codes["item"])]
     return pd.Series(
         {
             "head": float(percentile.min()),

@@ -72,8 +72,12 @@ MUSIC_BETA_SWEEPS = {"MF": ("mf", "raw"), "NCF": ("ncf", "raw")}
 """The music chapter's β sweeps on Last.FM: both backbones, raw inputs as the book's own SAEs."""
 
 
+def _is_main(profile: Profile, dataset: str | None) -> bool:
+    return dataset in (None, profile.main_dataset)
+
+
 def _sweeps_of(profile: Profile, dataset: str | None) -> dict[str, tuple[str, str]]:
-    return BETA_SWEEPS if dataset in (None, profile.main_dataset) else MUSIC_BETA_SWEEPS
+    return BETA_SWEEPS if _is_main(profile, dataset) else MUSIC_BETA_SWEEPS
 
 
 def beta_sweeps(
@@ -106,7 +110,7 @@ def trained_sweeps(profile: Profile, dataset: str | None = None) -> None:
     for seed in profile.seeds:
         for name, sweep in beta_sweeps(profile, seed, dataset).items():
             sweeps[name].extend(sweep.values())
-    if named is BETA_SWEEPS:
+    if _is_main(profile, dataset):
         for name, model in (("MF", "mf"), ("NCF", "ncf")):
             trade_off = sparsity_sweep(profile.sae_run(model), KL_WEIGHTS[model])
             sweeps[name].extend(run for (scheme, _), run in trade_off.items() if scheme == "kl")
