@@ -39,6 +39,7 @@ def test_the_toc_has_executable_chapters() -> None:
         "05_concepts.md",
         "06_steering.md",
         "10_lastfm.md",
+        "11_frontier.md",
         "07_scorecard.md",
         "08_planted.md",
         "09_explorer.md",
