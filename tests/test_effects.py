@@ -8,7 +8,9 @@ import pytest
 import torch
 from test_steering import random_sae
 
-from recsae.concepts.effects import effect_cards, lift_purity, lifted_items, score_effect
+from recsae.book.frontier import probe_table, representation_table
+from recsae.concepts.effects import effect_cards, lift_purity, lifted_items, lifted_titles, score_effect
+from recsae.concepts.probes import first_layer_items, probe_auc
 from recsae.data.split import Split
 from recsae.setting import Setting
 from recsae.training.recommender import TrainedRecommender
@@ -63,3 +65,35 @@ def test_an_effect_card_reads_the_neurons_it_is_given(
     assert cards["neuron"].tolist() == [1, 4]
     effect = score_effect(setting, 4, np.arange(10))
     assert cards.loc["genre_1", "lift_purity@5"] == lift_purity(effect, setting.item_labels, "genre_1", 5)
+
+
+@pytest.mark.parametrize("planted_recommender", ["mf"], indirect=True)
+def test_lifted_titles_name_the_items_the_edit_lifts_and_lowers_most(
+    planted, planted_split: Split, planted_recommender: TrainedRecommender
+) -> None:
+    setting = _setting(planted, planted_split, planted_recommender)
+    users = np.arange(10)
+    effect = score_effect(setting, 4, users)
+    titles = lifted_titles(setting, 4, users, n=3)
+    ids = setting.data.item_ids  # the planted catalogue names its items "Item <id>"
+    assert titles["lifts most"].tolist() == [f"Item {ids[i]}" for i in np.argsort(-effect, kind="stable")[:3]]
+    assert titles["lowers most"].tolist() == [f"Item {ids[i]}" for i in np.argsort(effect, kind="stable")[:3]]
+
+
+@pytest.mark.parametrize("planted_recommender", ["ncf"], indirect=True)
+def test_the_representation_table_summarises_the_probe_table(
+    planted, planted_split: Split, planted_recommender: TrainedRecommender
+) -> None:
+    settings = {"NCF": _setting(planted, planted_split, planted_recommender)}
+    probes = probe_table(settings)
+    model = settings["NCF"].recommender
+    first_layer = first_layer_items(model)
+    assert list(probes.columns) == ["NCF item embeddings", "NCF first layer, item half"]
+    assert probes.index.tolist() == list(settings["NCF"].item_labels.columns)
+    labels = settings["NCF"].item_labels
+    expected = probe_auc(first_layer, labels, list(labels.columns))
+    assert np.allclose(probes["NCF first layer, item half"], expected)
+    table = representation_table(settings, probes)
+    assert table["features"].tolist() == [model.item_vectors.shape[1], first_layer.shape[1]]
+    assert np.allclose(table["median_probe_auc"], probes.median().to_numpy())
+    assert np.allclose(table["lowest_probe_auc"], probes.min().to_numpy())

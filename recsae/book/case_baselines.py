@@ -162,10 +162,10 @@ def sae_budget(run: CaseRun, curves: dict[str, pd.DataFrame]) -> float:
     return max(float(curves["sae"].loc[level_name(run.case.paper_level), "cost"]), 0.0)
 
 
-def comparison(run: CaseRun, curves: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
-    """One row per method: its best effect at the SAE's cost (``at_sae_cost``), its largest
-    effect at any dose, and its rank at that cost (1 = most effect; ties share the better rank)."""
-    curves = method_curves(run) if curves is None else curves
+def comparison(run: CaseRun, curves: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """One row per method of ``curves`` (``method_curves``): its best effect at the SAE's cost
+    (``at_sae_cost``), its largest effect at any dose, and its rank at that cost (1 = most
+    effect; ties share the better rank)."""
     budget = sae_budget(run, curves)
     table = pd.DataFrame(
         {

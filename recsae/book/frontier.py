@@ -286,20 +286,19 @@ def representations(settings: Mapping[str, Setting]) -> dict[str, np.ndarray]:
     return found
 
 
-def representation_table(settings: Mapping[str, Setting]) -> pd.DataFrame:
+def representation_table(settings: Mapping[str, Setting], probes: pd.DataFrame) -> pd.DataFrame:
     """How much genre each item representation holds: per representation, the median and the
-    lowest cross-validated probe AUC over the genres (``probe_auc``, any linear read-out), and
-    the median purity@10 and pure@10 count of its own coordinates read as neurons, both ends
-    (``embedding_codes``, one direction at a time)."""
+    lowest cross-validated probe AUC over the genres (from ``probes``, the ``probe_table`` of the
+    same settings: any linear read-out), and the median purity@10 and pure@10 count of its own
+    coordinates read as neurons, both ends (``embedding_codes``, one direction at a time)."""
     labels = next(iter(settings.values())).item_labels
     rows = {}
     for name, vectors in representations(settings).items():
-        aucs = probe_auc(vectors, labels, list(labels.columns))
         read = summarise(neuron_table(embedding_codes(vectors), labels))
         rows[name] = {
             "features": vectors.shape[1],
-            "median_probe_auc": float(aucs.median()),
-            "lowest_probe_auc": float(aucs.min()),
+            "median_probe_auc": float(probes[name].median()),
+            "lowest_probe_auc": float(probes[name].min()),
             "median_purity@10": read["median_purity@10"],
             "pure@10": read["pure@10"],
         }

@@ -49,6 +49,14 @@ def lifted_items(effect: ArrayLike, n: int) -> dict[str, NDArray[np.int64]]:
     return {"lifted": order[:n], "lowered": np.argsort(values, kind="stable")[:n]}
 
 
+def lifted_titles(setting: Setting, neuron: int, users: ArrayLike, n: int = 10) -> pd.DataFrame:
+    """The titles of the ``n`` items an edit of ``neuron`` lifts most and lowers most for ``users``
+    (``score_effect``, ``lifted_items``): the neuron card's two lists, side by side."""
+    ends = lifted_items(score_effect(setting, neuron, users), n)
+    titles = setting.data.items["title"].to_numpy()
+    return pd.DataFrame({"lifts most": titles[ends["lifted"]], "lowers most": titles[ends["lowered"]]})
+
+
 def lift_purity(effect: ArrayLike, labels: pd.DataFrame, label: str, k: int) -> float:
     """The share of the ``k`` items a neuron's edit lifts most that carry ``label``: purity of
     the effect, read like the purity of the top activating items."""
